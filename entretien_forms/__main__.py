@@ -1,0 +1,5 @@
+"""Allow ``python -m entretien_forms``."""
+
+from entretien_forms.cli import main
+
+main()

@@ -1,0 +1,126 @@
+"""``entretien roster check|import``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from entretien_forms.cli import AppContext, cli
+from entretien_forms.config import RosterSettings
+from entretien_forms.errors import RosterError
+from entretien_forms.roster import Roster, read_roster
+from entretien_forms.store import ImportReport, Store
+from entretien_forms.text import count
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@cli.group()
+def roster() -> None:
+    """Lire et importer la liste des salariés (export Excel ou CSV)."""
+
+
+@roster.command("check")
+@click.argument("file", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Résultat en JSON, pour les scripts.")
+@click.pass_obj
+def check(app: AppContext, file: Path, as_json: bool) -> None:
+    """Vérifier un fichier salariés sans rien enregistrer.
+
+    Code de sortie : 0 sans erreur, 1 si des lignes sont en erreur, 2 si le
+    fichier ne peut pas être lu comme une liste de salariés.
+    """
+    workspace = app.workspace_if_any()
+    try:
+        result = read_roster(file, settings=workspace.settings.roster if workspace else None)
+    except RosterError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        else:
+            click.secho(f"Erreur : {exc}", fg="red", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "employees": len(result.employees),
+                    "excluded": len(result.excluded),
+                    "problems": [p.as_dict() for p in result.problems],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        print_roster_summary(result)
+    sys.exit(1 if result.has_errors else 0)
+
+
+@roster.command("import")
+@click.argument("file", type=_FILE)
+@click.pass_obj
+def import_(app: AppContext, file: Path) -> None:
+    """Vérifier puis enregistrer les salariés valides dans l'espace de travail.
+
+    Un export plus récent met à jour la liste et garde l'historique (départs,
+    dates corrigées). Les lignes en erreur ne sont pas importées (code de sortie 1).
+    """
+    workspace = app.workspace()
+    result = import_roster_file(file, workspace.database_path, workspace.settings.roster)
+    sys.exit(1 if result.has_errors else 0)
+
+
+def import_roster_file(file: Path, database: Path, settings: RosterSettings) -> Roster:
+    """Shared by ``roster import``, ``demo`` and (later) ``generate FILE``."""
+    result = read_roster(file, settings=settings)
+    print_roster_summary(result)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    with Store.open(database) as store:
+        report = store.import_roster(result, sha256=digest, now=datetime.now())
+    print_import_report(report)
+    return result
+
+
+def print_roster_summary(result: Roster) -> None:
+    where = f"feuille « {result.sheet} », " if result.sheet else ""
+    click.echo(f"Fichier {result.source.name} ({where}en-tête ligne {result.header_row})")
+    click.echo(
+        f"{count(len(result.employees), 'salarié retenu', 'salariés retenus')}, "
+        f"{count(len(result.excluded), 'exclu', 'exclus')}, "
+        f"{count(len(result.errors), 'erreur', 'erreurs')}, "
+        f"{count(len(result.warnings), 'avertissement', 'avertissements')}."
+    )
+    if result.ignored_columns:
+        click.echo(
+            count(result.ignored_columns, "colonne non reconnue", "colonnes non reconnues")
+            + " ignorée(s), jamais recopiée(s)."
+        )
+    for title, problems, colour in (
+        ("Erreurs (lignes non retenues) :", result.errors, "red"),
+        ("Avertissements :", result.warnings, "yellow"),
+    ):
+        if problems:
+            click.secho(title, fg=colour)
+            for problem in problems:
+                click.echo(f"  {problem.describe()}")
+
+
+def print_import_report(report: ImportReport) -> None:
+    click.echo(
+        f"Import enregistré : {count(len(report.added), 'nouveau salarié', 'nouveaux salariés')}, "
+        f"{count(len(report.updated), 'fiche mise à jour', 'fiches mises à jour')}, "
+        f"{count(len(report.departed), 'départ', 'départs')}, "
+        f"{count(report.unchanged, 'fiche inchangée', 'fiches inchangées')}."
+    )
+    if report.missing:
+        click.secho(
+            f"{count(len(report.missing), 'salarié absent', 'salariés absents')} de ce fichier "
+            f"mais présents dans l'import précédent : {', '.join(report.missing)}. Ils ne sont "
+            "plus considérés comme actifs ; vérifiez qu'ils ont bien quitté l'entreprise.",
+            fg="yellow",
+        )

@@ -1,0 +1,74 @@
+"""``entretien init`` and ``entretien demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from entretien_forms.cli import AppContext, cli
+from entretien_forms.cli.roster import import_roster_file
+from entretien_forms.sample import SAMPLE_COMPANY, copy_sample_roster
+from entretien_forms.workspace import InitReport, init_workspace, open_workspace
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@cli.command()
+@click.argument("directory", type=_DIR, required=False)
+@click.pass_obj
+def init(app: AppContext, directory: Path | None) -> None:
+    """Créer un espace de travail (réglages, modèles de formulaires, dossiers).
+
+    Relancer la commande complète un espace existant sans jamais écraser un
+    fichier que vous avez modifié.
+    """
+    report = init_workspace(directory or app.workspace_dir)
+    _print_init(report)
+    click.echo(
+        "Prochaine étape : renseignez le nom de l'entreprise et l'effectif dans "
+        f"{report.root / 'entretien.toml'}, puis « entretien roster check VOTRE_FICHIER »."
+    )
+
+
+def _print_init(report: InitReport) -> None:
+    click.echo(f"Espace de travail : {report.root}")
+    for name in report.created:
+        click.echo(f"  créé      {name}")
+    for name in report.kept:
+        click.echo(f"  conservé  {name} (modifié par vous, non écrasé)")
+    if report.unchanged:
+        click.echo(f"  {len(report.unchanged)} fichier(s) déjà à jour.")
+
+
+@cli.command()
+@click.argument("directory", type=_DIR, default="entretien-demo")
+def demo(directory: Path) -> None:
+    """Essayer l'outil sur l'entreprise fictive fournie (dossier DIRECTORY).
+
+    Crée l'espace de travail de démonstration, y copie la liste des salariés
+    d'exemple, la vérifie et l'importe.
+    """
+    click.echo(f"Démonstration avec l'entreprise fictive {SAMPLE_COMPANY}.")
+    _print_init(init_workspace(directory))
+    workspace = open_workspace(directory)
+    roster_file = copy_sample_roster(workspace.root)
+    click.echo("")
+    result = import_roster_file(roster_file, workspace.database_path, workspace.settings.roster)
+    teams: dict[str, int] = {}
+    for employee in result.employees:
+        teams[employee.manager_matricule or "-"] = (
+            teams.get(employee.manager_matricule or "-", 0) + 1
+        )
+    by_matricule = {e.matricule: e for e in result.employees}
+    click.echo("")
+    click.echo("Équipes :")
+    for manager, size in sorted(teams.items()):
+        if manager in by_matricule:
+            boss = by_matricule[manager]
+            click.echo(f"  {boss.full_name} ({boss.poste}) : {size} salarié(s)")
+        else:
+            click.echo(f"  sans responsable : {size} salarié(s)")
+    click.echo("")
+    click.echo(f"Liste d'exemple : {roster_file}")
+    click.echo(f"Espace de travail prêt : {workspace.root}")

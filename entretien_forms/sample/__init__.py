@@ -1,0 +1,22 @@
+"""The bundled fictional company used by ``entretien demo`` and the README's examples.
+
+Horizon Ventes & Conseil SAS: 28 employees in sales and marketing under three
+managers, exported the way payroll software does it (title line, a salary
+column we must ignore, a total line, one departed employee, one temp worker).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+SAMPLE_ROSTER = "salaries-exemple.csv"
+SAMPLE_COMPANY = "Horizon Ventes & Conseil SAS"
+
+
+def copy_sample_roster(target_dir: Path) -> Path:
+    """Copy the sample roster into ``target_dir`` (kept as is if already there)."""
+    target = target_dir / SAMPLE_ROSTER
+    if not target.exists():
+        target.write_bytes((resources.files(__name__) / SAMPLE_ROSTER).read_bytes())
+    return target

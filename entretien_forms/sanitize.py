@@ -1,0 +1,68 @@
+"""Neutralise hostile values where they are written, not where they are read.
+
+A roster cell or a form answer is data: we keep it as typed. It becomes
+dangerous only when used as a file name (path traversal, reserved Windows
+names) or written into a spreadsheet (formula injection, OWASP "CSV
+injection"). Every writer goes through one of these two helpers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from entretien_forms.text import ascii_fold
+
+# Windows refuses these names whatever the extension (learn.microsoft.com,
+# "Naming Files, Paths, and Namespaces").
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# Text a spreadsheet would run as a formula or a DDE command.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_filename(value: str, *, max_length: int = 60) -> str:
+    """Turn any text into a portable file name stem.
+
+    Accents are transliterated, every run of other characters (path separators
+    and dots included, so ``..`` cannot survive) becomes one dash, and the
+    result is capped at ``max_length`` characters.
+    """
+    stem = _UNSAFE.sub("-", ascii_fold(value)).strip("-_")[:max_length].strip("-_")
+    if not stem:
+        return "sans-nom"
+    if stem.lower() in _RESERVED:
+        return f"{stem}-"
+    return stem
+
+
+class UniqueFileNames:
+    """Hands out safe file name stems, never the same one twice.
+
+    Comparison ignores case, as the Windows and macOS file systems do, so
+    "Dupont" and "DUPONT" do not overwrite each other there.
+    """
+
+    def __init__(self, *, max_length: int = 60) -> None:
+        self._max_length = max_length
+        self._taken: set[str] = set()
+
+    def claim(self, value: str) -> str:
+        stem = safe_filename(value, max_length=self._max_length)
+        candidate, n = stem, 1
+        while candidate.lower() in self._taken:
+            n += 1
+            suffix = f"-{n}"
+            candidate = stem[: self._max_length - len(suffix)].rstrip("-_") + suffix
+        self._taken.add(candidate.lower())
+        return candidate
+
+
+def safe_cell(value: object) -> object:
+    """Return ``value`` so that a spreadsheet shows it and never evaluates it.
+
+    Text starting with a formula character gets a leading apostrophe, the
+    neutralisation OWASP recommends; numbers, dates and booleans pass through.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

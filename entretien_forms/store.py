@@ -1,0 +1,302 @@
+"""The workspace database (SQLite): the one place state lives.
+
+One file, ``.entretien/entretien.sqlite3``. The schema is versioned with
+``PRAGMA user_version`` and grows by appending to ``MIGRATIONS``; a database
+from a newer version of the tool is refused rather than damaged. Every write
+is a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from entretien_forms.errors import StoreError
+from entretien_forms.roster import Employee, Roster
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the roster, with the history of every import.
+    """
+    CREATE TABLE roster_imports (
+        id INTEGER PRIMARY KEY,
+        imported_at TEXT NOT NULL,
+        source_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        employees INTEGER NOT NULL,
+        excluded INTEGER NOT NULL
+    );
+    CREATE TABLE employees (
+        matricule TEXT PRIMARY KEY,
+        nom TEXT NOT NULL,
+        prenom TEXT NOT NULL,
+        date_entree TEXT NOT NULL,
+        poste TEXT NOT NULL,
+        email TEXT,
+        date_naissance TEXT,
+        service TEXT,
+        manager TEXT,
+        manager_matricule TEXT,
+        email_manager TEXT,
+        type_contrat TEXT,
+        temps_partiel INTEGER,
+        date_sortie TEXT,
+        date_dernier_entretien_pro TEXT,
+        date_dernier_entretien_annuel TEXT,
+        extra TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL CHECK (status IN ('actif', 'sorti', 'absent')),
+        first_import INTEGER NOT NULL REFERENCES roster_imports(id),
+        last_import INTEGER NOT NULL REFERENCES roster_imports(id)
+    );
+    CREATE TABLE employee_history (
+        id INTEGER PRIMARY KEY,
+        matricule TEXT NOT NULL REFERENCES employees(matricule),
+        import_id INTEGER NOT NULL REFERENCES roster_imports(id),
+        field TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+    );
+    CREATE INDEX employee_history_matricule ON employee_history(matricule);
+    """,
+)
+
+# Employee attributes stored as columns, in table order (row/extra handled apart).
+_COLUMNS = tuple(f.name for f in fields(Employee) if f.name not in {"row", "extra"})
+_DATE_COLUMNS = {f.name for f in fields(Employee) if "date" in f.name}
+
+
+@dataclass
+class ImportReport:
+    """What an import changed, for the summary the user reads."""
+
+    import_id: int
+    added: list[str] = field(default_factory=list)
+    updated: dict[str, list[str]] = field(default_factory=dict)  # matricule → changed fields
+    departed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # active before, absent from this file
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    imported_at: datetime
+    source_name: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+
+
+class Store:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None)
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA journal_mode = WAL")
+            store = cls(connection)
+            store._migrate(path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"Base de données {path} illisible ({exc}). Restaurez une sauvegarde de ce "
+                "fichier, ou déplacez-le pour repartir d'une base vide."
+            ) from exc
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self, path: Path) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"La base {path} vient d'une version plus récente d'entretien-forms "
+                f"(schéma {version}, celle-ci connaît {len(MIGRATIONS)}). Mettez à jour l'outil."
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as db:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def import_roster(self, roster: Roster, *, sha256: str, now: datetime) -> ImportReport:
+        """Make ``roster`` the current one, recording every change against the previous."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO roster_imports (imported_at, source_name, sha256, employees, excluded)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    now.isoformat(timespec="seconds"),
+                    roster.source.name,
+                    sha256,
+                    len(roster.employees),
+                    len(roster.excluded),
+                ),
+            )
+            import_id = int(cursor.lastrowid or 0)
+            report = ImportReport(import_id)
+            known = {
+                row[0]: row
+                for row in db.execute(
+                    f"SELECT matricule, {', '.join(_COLUMNS[1:])}, extra, status FROM employees"
+                )
+            }
+            seen: set[str] = set()
+            for employee in roster.employees:
+                seen.add(employee.matricule)
+                values = _to_row(employee)
+                self._upsert(db, import_id, known.get(employee.matricule), values, "actif", report)
+            for excluded in roster.excluded:
+                previous = known.get(excluded.matricule)
+                if excluded.date_sortie is None or excluded.matricule in seen or previous is None:
+                    continue  # intérim and interns are never employees; strangers stay unknown
+                seen.add(excluded.matricule)
+                values = dict(
+                    zip(("matricule", *_COLUMNS[1:], "extra"), previous[:-1], strict=True)
+                )
+                values["date_sortie"] = excluded.date_sortie.isoformat()
+                self._upsert(db, import_id, previous, values, "sorti", report)
+                report.departed.append(excluded.matricule)
+            for matricule, row in known.items():
+                if matricule not in seen and row[-1] == "actif":
+                    db.execute(
+                        "UPDATE employees SET status = 'absent', last_import = ? "
+                        "WHERE matricule = ?",
+                        (import_id, matricule),
+                    )
+                    _history(db, matricule, import_id, "statut", "actif", "absent")
+                    report.missing.append(matricule)
+        return report
+
+    def _upsert(
+        self,
+        db: sqlite3.Connection,
+        import_id: int,
+        previous: tuple[Any, ...] | None,
+        values: dict[str, Any],
+        status: str,
+        report: ImportReport,
+    ) -> None:
+        names = [*_COLUMNS, "extra"]
+        if previous is None:
+            db.execute(
+                f"INSERT INTO employees ({', '.join(names)}, status, first_import, last_import) "
+                f"VALUES ({', '.join('?' * (len(names) + 3))})",
+                [values[n] for n in names] + [status, import_id, import_id],
+            )
+            _history(db, values["matricule"], import_id, "statut", None, status)
+            report.added.append(values["matricule"])
+            return
+        before = dict(zip(names, previous[:-1], strict=True))
+        changed = [n for n in names if before[n] != values[n]]
+        if previous[-1] != status:
+            _history(db, values["matricule"], import_id, "statut", previous[-1], status)
+        for name in changed:
+            _history(db, values["matricule"], import_id, name, before[name], values[name])
+        db.execute(
+            f"UPDATE employees SET {', '.join(f'{n} = ?' for n in names)}, status = ?, "
+            "last_import = ? WHERE matricule = ?",
+            [values[n] for n in names] + [status, import_id, values["matricule"]],
+        )
+        if changed and status == "actif":
+            report.updated[values["matricule"]] = changed
+        elif status == "actif":
+            report.unchanged += 1
+
+    def current_employees(self) -> list[Employee]:
+        """The employees of the latest import who are still employed, in file order."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)}, extra FROM employees WHERE status = 'actif' "
+            "ORDER BY rowid"
+        ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def roster_import_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM roster_imports").fetchone()[0])
+
+    def history(self, matricule: str) -> list[HistoryEntry]:
+        rows = self._db.execute(
+            "SELECT i.imported_at, i.source_name, h.field, h.old_value, h.new_value "
+            "FROM employee_history h JOIN roster_imports i ON i.id = h.import_id "
+            "WHERE h.matricule = ? ORDER BY h.id",
+            (matricule,),
+        )
+        return [HistoryEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
+
+
+def _history(
+    db: sqlite3.Connection,
+    matricule: str,
+    import_id: int,
+    name: str,
+    old: object,
+    new: object,
+) -> None:
+    db.execute(
+        "INSERT INTO employee_history (matricule, import_id, field, old_value, new_value) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            matricule,
+            import_id,
+            name,
+            None if old is None else str(old),
+            None if new is None else str(new),
+        ),
+    )
+
+
+def _to_row(employee: Employee) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in _COLUMNS:
+        value = getattr(employee, name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = int(value)
+        row[name] = value
+    row["extra"] = json.dumps(
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in employee.extra.items()},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return row
+
+
+def _from_row(row: tuple[Any, ...]) -> Employee:
+    values = dict(zip(_COLUMNS, row[:-1], strict=True))
+    for name in _DATE_COLUMNS:
+        if values[name] is not None:
+            values[name] = date.fromisoformat(values[name])
+    if values["temps_partiel"] is not None:
+        values["temps_partiel"] = bool(values["temps_partiel"])
+    return Employee(row=0, extra=json.loads(row[-1]), **values)

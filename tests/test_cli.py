@@ -1,0 +1,178 @@
+"""The CLI's own behaviour: exit codes, French output, workspace selection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from entretien_forms.cli import cli
+from entretien_forms.store import Store
+from entretien_forms.workspace import open_workspace
+
+GOOD = (
+    "Matricule;Nom;Prénom;Date d'entrée;Poste;E-mail\n"
+    "1;Martin;Claire;01/02/2015;Directrice;claire@exemple.fr\n"
+    "2;Dubois;Thomas;31/02/2020;Commercial;thomas@@exemple\n"
+)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def roster_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "salaries.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "espace"
+    assert run("init", str(root)).exit_code == 0
+    return root
+
+
+def test_roster_check_human_output(roster_csv: Path) -> None:
+    result = run("roster", "check", str(roster_csv))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Fichier salaries.csv (en-tête ligne 1)",
+        "1 salarié retenu, 0 exclu, 1 erreur, 1 avertissement.",
+        "Erreurs (lignes non retenues) :",
+        "  Ligne 3, colonne « Date d'entrée » : date impossible « 31/02/2020 » "
+        "(format attendu jj/mm/aaaa).",
+        "Avertissements :",
+        "  Ligne 3, colonne « E-mail » : adresse e-mail mal formée « thomas@@exemple » ; "
+        "elle est ignorée, corrigez-la.",
+    ]
+
+
+def test_roster_check_json(roster_csv: Path) -> None:
+    result = run("roster", "check", str(roster_csv), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {
+        "employees": 1,
+        "excluded": 0,
+        "problems": [
+            {
+                "row": 3,
+                "column": "Date d'entrée",
+                "field": "date_entree",
+                "severity": "error",
+                "message": "date impossible « 31/02/2020 » (format attendu jj/mm/aaaa).",
+            },
+            {
+                "row": 3,
+                "column": "E-mail",
+                "field": "email",
+                "severity": "warning",
+                "message": "adresse e-mail mal formée « thomas@@exemple » ; elle est ignorée, "
+                "corrigez-la.",
+            },
+        ],
+    }
+
+
+def test_roster_check_exit_0_without_errors(tmp_path: Path) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text(GOOD.splitlines()[0] + "\n" + GOOD.splitlines()[1] + "\n", encoding="utf-8")
+    assert run("roster", "check", str(path)).exit_code == 0
+
+
+def test_roster_check_exit_2_when_not_a_roster(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("bonjour;le;monde\n1;2;3\n", encoding="utf-8")
+    result = run("roster", "check", str(path))
+    assert result.exit_code == 2
+    assert "aucune ligne d'en-tête reconnue" in result.output
+    assert "Traceback" not in result.output
+    as_json = run("roster", "check", str(path), "--json")
+    assert as_json.exit_code == 2
+    assert "aucune ligne d'en-tête" in json.loads(as_json.output)["error"]
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("roster", "check", str(tmp_path / "absent.csv"))
+    assert result.exit_code == 2
+
+
+def test_import_outside_a_workspace_says_how_to_create_one(
+    roster_csv: Path, tmp_path: Path
+) -> None:
+    result = run("-w", str(tmp_path / "vide"), "roster", "import", str(roster_csv))
+    assert result.exit_code == 1
+    assert "n'est pas un espace de travail" in result.output
+    assert "entretien init" in result.output
+
+
+def test_import_stores_valid_rows_and_reports_errors(roster_csv: Path, workspace: Path) -> None:
+    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+    assert result.exit_code == 1  # one row had an error
+    assert "Import enregistré : 1 nouveau salarié" in result.output
+    with Store.open(open_workspace(workspace).database_path) as store:
+        assert [e.matricule for e in store.current_employees()] == ["1"]
+
+
+def test_workspace_from_environment_variable(roster_csv: Path, workspace: Path) -> None:
+    result = run("roster", "import", str(roster_csv), env={"ENTRETIEN_WORKSPACE": str(workspace)})
+    assert "Import enregistré" in result.output
+
+
+def test_init_twice_says_what_it_kept(workspace: Path) -> None:
+    config = workspace / "entretien.toml"
+    config.write_text(config.read_text().replace("effectif = 0", "effectif = 55"))
+    result = run("init", str(workspace))
+    assert result.exit_code == 0
+    assert "conservé  entretien.toml (modifié par vous, non écrasé)" in result.output
+
+
+def test_config_error_is_french_without_traceback(workspace: Path, roster_csv: Path) -> None:
+    (workspace / "entretien.toml").write_text("[entreprise]\neffectif = 'x'\n")
+    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur : entretien.toml, [entreprise] effectif")
+    assert "Traceback" not in result.output
+
+
+def test_unexpected_failure_writes_a_log_not_a_traceback(
+    workspace: Path, roster_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug interne")
+
+    monkeypatch.setattr("entretien_forms.cli.roster.read_roster", boom)
+    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+    assert result.exit_code == 1
+    assert "Erreur inattendue" in result.output
+    assert "Traceback" not in result.output
+    logs = list((workspace / ".entretien" / "logs").glob("*.log"))
+    assert len(logs) == 1
+    assert "RuntimeError: bug interne" in logs[0].read_text()
+
+
+def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = run("demo", str(target))
+    assert result.exit_code == 0, result.output
+    assert "28 salariés retenus, 2 exclus, 0 erreur, 2 avertissements." in result.output
+    assert "Claire Martin (Directrice commerciale) : 12 salarié(s)" in result.output
+    assert (target / "salaries-exemple.csv").is_file()
+    # Running it again is harmless: same people, nothing new.
+    again = run("demo", str(target))
+    assert "0 nouveau salarié" in again.output and "28 fiches inchangées" in again.output
+
+
+def test_module_entry_point_runs() -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "entretien_forms", "--version"],
+        capture_output=True, text=True, check=True,
+    )
+    assert completed.stdout.startswith("entretien-forms ")

@@ -69,8 +69,24 @@ class Settings:
     roster: RosterSettings = field(default_factory=RosterSettings)
     # Job title keywords per skills grid, in the order they are tried.
     job_grids: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("commercial", ("commercial", "vente", "business developer", "account", "sdr", "bdr")),
-        ("marketing", ("marketing", "communication", "seo", "growth", "contenu", "community")),
+        (
+            "commercial",
+            (
+                "commercial",
+                "vente",
+                "vendeu",
+                "business developer",
+                "account",
+                "sdr",
+                "bdr",
+                "affaires",
+                "grands comptes",
+            ),
+        ),
+        (
+            "marketing",
+            ("marketing", "communication", "seo", "growth", "contenu", "content", "community"),
+        ),
     )
 
 

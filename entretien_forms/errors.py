@@ -34,3 +34,15 @@ class StoreError(EntretienError):
 
 class EntretienWarning(UserWarning):
     """Read, but something looked odd (kept going)."""
+
+
+class FormDefinitionError(EntretienError):
+    """A form definition file in ``templates/`` is invalid (file, field id and reason given)."""
+
+
+class UnknownFormError(EntretienError):
+    """No form definition has the requested id or kind."""
+
+
+class GenerationError(EntretienError):
+    """Forms could not be generated (output folder not writable, nothing to generate...)."""

@@ -63,6 +63,32 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX employee_history_matricule ON employee_history(matricule);
     """,
+    # 2: the ledger of issued forms.
+    """
+    CREATE TABLE reference_counters (
+        prefix TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE issued_forms (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        matricule TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        grid TEXT,
+        signature TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        docx_path TEXT,
+        docx_sha256 TEXT,
+        pdf_path TEXT,
+        pdf_sha256 TEXT,
+        status TEXT NOT NULL DEFAULT 'emis' CHECK (status IN ('emis', 'remplace')),
+        replaced_by TEXT
+    );
+    CREATE INDEX issued_forms_lookup ON issued_forms(matricule, kind, campaign);
+    """,
 )
 
 # Employee attributes stored as columns, in table order (row/extra handled apart).
@@ -80,6 +106,30 @@ class ImportReport:
     departed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # active before, absent from this file
     unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class IssuedForm:
+    """One line of the ledger: a form as it was handed out."""
+
+    reference: str
+    matricule: str
+    form_id: str
+    kind: str
+    campaign: str
+    form_version: str
+    grid: str | None
+    signature: str
+    issued_at: datetime
+    docx_path: str | None = None
+    docx_sha256: str | None = None
+    pdf_path: str | None = None
+    pdf_sha256: str | None = None
+    status: str = "emis"
+    replaced_by: str | None = None
+
+
+_ISSUED_COLUMNS = tuple(f.name for f in fields(IssuedForm))
 
 
 @dataclass(frozen=True)
@@ -244,6 +294,65 @@ class Store:
     def roster_import_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM roster_imports").fetchone()[0])
 
+    def reserve_references(self, prefix: str, count: int) -> range:
+        """Reserve ``count`` consecutive numbers for references starting with ``prefix``.
+
+        Numbers are never reused, even when a generation is interrupted: a gap
+        is harmless, a reference given twice is not.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT last FROM reference_counters WHERE prefix = ?", (prefix,)
+            ).fetchone()
+            first = (row[0] if row else 0) + 1
+            db.execute(
+                "INSERT INTO reference_counters (prefix, last) VALUES (?, ?) "
+                "ON CONFLICT(prefix) DO UPDATE SET last = excluded.last",
+                (prefix, first + count - 1),
+            )
+        return range(first, first + count)
+
+    def current_issued(
+        self, *, campaign: str | None = None, kind: str | None = None
+    ) -> list[IssuedForm]:
+        """Forms handed out and not replaced, oldest first."""
+        query = f"SELECT {', '.join(_ISSUED_COLUMNS)} FROM issued_forms WHERE status = 'emis'"
+        args: list[str] = []
+        if campaign is not None:
+            query += " AND campaign = ?"
+            args.append(campaign)
+        if kind is not None:
+            query += " AND kind = ?"
+            args.append(kind)
+        rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [_issued_from_row(r) for r in rows]
+
+    def issued(self, reference: str) -> IssuedForm | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_ISSUED_COLUMNS)} FROM issued_forms WHERE reference = ?",
+            (reference,),
+        ).fetchone()
+        return None if row is None else _issued_from_row(row)
+
+    def record_issued(self, forms: list[IssuedForm]) -> None:
+        """Add issued forms to the ledger, marking the forms they replace."""
+        with self.transaction() as db:
+            for form in forms:
+                db.execute(
+                    "UPDATE issued_forms SET status = 'remplace', replaced_by = ? "
+                    "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'emis'",
+                    (form.reference, form.matricule, form.kind, form.campaign),
+                )
+                values = [getattr(form, c) for c in _ISSUED_COLUMNS]
+                values[_ISSUED_COLUMNS.index("issued_at")] = form.issued_at.isoformat(
+                    timespec="seconds"
+                )
+                db.execute(
+                    f"INSERT INTO issued_forms ({', '.join(_ISSUED_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(_ISSUED_COLUMNS))})",
+                    values,
+                )
+
     def history(self, matricule: str) -> list[HistoryEntry]:
         rows = self._db.execute(
             "SELECT i.imported_at, i.source_name, h.field, h.old_value, h.new_value "
@@ -273,6 +382,12 @@ def _history(
             None if new is None else str(new),
         ),
     )
+
+
+def _issued_from_row(row: tuple[Any, ...]) -> IssuedForm:
+    values = dict(zip(_ISSUED_COLUMNS, row, strict=True))
+    values["issued_at"] = datetime.fromisoformat(values["issued_at"])
+    return IssuedForm(**values)
 
 
 def _to_row(employee: Employee) -> dict[str, Any]:

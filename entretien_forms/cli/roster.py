@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 
 from entretien_forms.cli import AppContext, cli
-from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
+from entretien_forms.forms import load_catalog
 from entretien_forms.roster import Roster, read_roster
 from entretien_forms.store import ImportReport, Store
 from entretien_forms.text import count
+from entretien_forms.workspace import Workspace
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -70,17 +71,22 @@ def import_(app: AppContext, file: Path) -> None:
     Un export plus récent met à jour la liste et garde l'historique (départs,
     dates corrigées). Les lignes en erreur ne sont pas importées (code de sortie 1).
     """
-    workspace = app.workspace()
-    result = import_roster_file(file, workspace.database_path, workspace.settings.roster)
+    result = import_roster_file(file, app.workspace())
     sys.exit(1 if result.has_errors else 0)
 
 
-def import_roster_file(file: Path, database: Path, settings: RosterSettings) -> Roster:
-    """Shared by ``roster import``, ``demo`` and (later) ``generate FILE``."""
-    result = read_roster(file, settings=settings)
+def import_roster_file(file: Path, workspace: Workspace) -> Roster:
+    """Shared by ``roster import``, ``demo`` and ``generate FILE``.
+
+    Keeps the extra columns the workspace's forms pre-fill (KPIs), nothing else.
+    """
+    extra = sorted(
+        {c for form in load_catalog(workspace.templates_dir) for c in form.roster_columns}
+    )
+    result = read_roster(file, settings=workspace.settings.roster, extra_columns=extra)
     print_roster_summary(result)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    with Store.open(database) as store:
+    with Store.open(workspace.database_path) as store:
         report = store.import_roster(result, sha256=digest, now=datetime.now())
     print_import_report(report)
     return result

@@ -54,7 +54,7 @@ def demo(directory: Path) -> None:
     workspace = open_workspace(directory)
     roster_file = copy_sample_roster(workspace.root)
     click.echo("")
-    result = import_roster_file(roster_file, workspace.database_path, workspace.settings.roster)
+    result = import_roster_file(roster_file, workspace)
     teams: dict[str, int] = {}
     for employee in result.employees:
         teams[employee.manager_matricule or "-"] = (

@@ -1,0 +1,20 @@
+"""Form definitions: what each interview asks, and how it is pre-filled."""
+
+from entretien_forms.forms.catalog import Catalog, describe, load_catalog, summary
+from entretien_forms.forms.definition import FormDefinition, load_definition
+from entretien_forms.forms.model import FormLayout, Identity
+from entretien_forms.forms.prefill import campaign_context, grid_for, prefill_values
+
+__all__ = [
+    "Catalog",
+    "FormDefinition",
+    "FormLayout",
+    "Identity",
+    "campaign_context",
+    "describe",
+    "grid_for",
+    "load_catalog",
+    "load_definition",
+    "prefill_values",
+    "summary",
+]

@@ -13,6 +13,12 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+# Letters NFKD does not decompose into a base letter and an accent.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L", "ø": "o"}
+    | {"Ø": "O", "đ": "d", "Đ": "D", "ı": "i", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"}
+)
 
 
 def clean(value: str) -> str:
@@ -22,19 +28,21 @@ def clean(value: str) -> str:
 
 def ascii_fold(value: str) -> str:
     """Drop accents and ligatures ("Œuvre" → "OEuvre") keeping case and punctuation."""
-    value = value.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    value = value.replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", value)
-    return (
-        "".join(c for c in decomposed if not unicodedata.combining(c))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-    )
+    value = value.translate(_LIGATURES)
+    # NFKD splits "é" into "e" and a combining accent, which the ASCII encoding drops.
+    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
 
 
 def fold(value: str) -> str:
-    """Comparison key: lower case, no accents, punctuation turned into single spaces."""
-    return _NOT_ALNUM.sub(" ", ascii_fold(value).lower()).strip()
+    """Comparison key: lower case, no accents, punctuation turned into single spaces.
+
+    Non-ASCII punctuation (the typographic apostrophe of « Date d’entrée », the
+    guillemets) becomes a space before ``ascii_fold`` would silently drop it and
+    glue two words together.
+    """
+    if not value.isascii():
+        value = ascii_fold(_NOT_WORD.sub(" ", value))
+    return _NOT_ALNUM.sub(" ", value.lower()).strip()
 
 
 def count(n: int, singular: str, plural: str) -> str:

@@ -51,30 +51,30 @@ def read_roster(
     """
     today = today or date.today()
     settings = settings or RosterSettings()
-    tables = _sources.open_tables(
+    with _sources.open_tables(
         path, head_rows=_headers.HEADER_SEARCH_ROWS, max_bytes=settings.max_file_mb * 1_000_000
-    )
-    best = _best_header(tables)
-    if best is None:
-        where = "dans les 30 premières lignes" + (
-            " d'aucune feuille" if tables and tables[0].name else ""
-        )
-        raise RosterError(
-            f"{path.name} : aucune ligne d'en-tête reconnue {where}. Nous cherchons les "
-            f"{_headers.describe_expected_columns()}. Renommez les colonnes de votre export "
-            "ou ajoutez une ligne d'en-tête."
-        )
-    table, header_row, header_cells = best
-    header = _headers.read_header(header_row, header_cells, extra_columns)
-    missing = [f for f in _REQUIRED if f not in header.fields]
-    if missing:
-        raise RosterError(
-            f"{path.name}, {table.description}, ligne {header_row} : colonne(s) obligatoire(s) "
-            f"introuvable(s) : {_headers.describe_missing(missing)}. Ajoutez-les ou renommez "
-            "les colonnes existantes."
-        )
-    reader = _RowReader(header, today, settings)
-    reader.read(table.rows(), header_row)
+    ) as tables:
+        best = _best_header(tables)
+        if best is None:
+            where = "dans les 30 premières lignes" + (
+                " d'aucune feuille" if tables and tables[0].name else ""
+            )
+            raise RosterError(
+                f"{path.name} : aucune ligne d'en-tête reconnue {where}. Nous cherchons les "
+                f"{_headers.describe_expected_columns()}. Renommez les colonnes de votre export "
+                "ou ajoutez une ligne d'en-tête."
+            )
+        table, header_row, header_cells = best
+        header = _headers.read_header(header_row, header_cells, extra_columns)
+        missing = [f for f in _REQUIRED if f not in header.fields]
+        if missing:
+            raise RosterError(
+                f"{path.name}, {table.description}, ligne {header_row} : colonne(s) obligatoire(s) "
+                f"introuvable(s) : {_headers.describe_missing(missing)}. Ajoutez-les ou renommez "
+                "les colonnes existantes."
+            )
+        reader = _RowReader(header, today, settings)
+        reader.read(table.rows(), header_row)
     reader.resolve_managers()
     ignored = sum(
         1
@@ -126,9 +126,11 @@ class _RowReader:
         self.excluded: list[Excluded] = []
         self.problems: list[Problem] = []
         self.first_row_of: dict[str, int] = {}
+        self.gone: set[str] = set()  # folded matricules and names of excluded rows
         self.error_count = 0
         self.columns = sorted(header.fields.items(), key=lambda item: item[1])
         self.folded_header = [fold(h) for h in header.headers]
+        self.header_words = frozenset(self.folded_header)
 
     def problem(self, row: int, field: str | None, severity: Severity, message: str) -> None:
         column = self.header.headers[self.header.fields[field]] if field else None
@@ -152,16 +154,24 @@ class _RowReader:
             if number > header_row:
                 self.read_row(number, cells)
 
+    def repeats_header(self, cells: Sequence[CellValue]) -> bool:
+        width = len(self.folded_header)
+        folded = [fold(c) if isinstance(c, str) else "" for c in cells[:width]]
+        return folded == self.folded_header
+
     def read_row(self, number: int, cells: Sequence[CellValue]) -> None:
         raw = {f: cells[i] if i < len(cells) else None for f, i in self.columns}
         if all(_values.is_blank(v) for v in raw.values()):
             return
         first = next((c for c in cells if not _values.is_blank(c)), None)
-        if isinstance(first, str) and fold(first).startswith(_TOTAL_LINE_STARTS):
-            return  # a "Total : 30 salariés" line under the table
-        folded = [fold(c) if isinstance(c, str) else "" for c in cells[: len(self.folded_header)]]
-        if folded == self.folded_header:
-            return  # header repeated on every printed page of some exports
+        if isinstance(first, str):
+            folded_first = fold(first)
+            if folded_first.startswith(_TOTAL_LINE_STARTS):
+                return  # a "Total : 30 salariés" line under the table
+            # Header repeated on every printed page of some exports; folding the whole
+            # row only when its first cell is a header keeps ordinary rows cheap.
+            if folded_first in self.header_words and self.repeats_header(cells):
+                return
 
         values: dict[str, Any] = {}
         errors_before = self.error_count
@@ -192,6 +202,10 @@ class _RowReader:
         reason = self.exclusion(values)
         if reason is not None:
             self.problem(number, reason[0], "warning", reason[1])
+            prenom, nom = values["prenom"], values["nom"]
+            self.gone.update(
+                fold(k) for k in (values["matricule"], f"{prenom} {nom}", f"{nom} {prenom}")
+            )
             self.excluded.append(
                 Excluded(
                     number,
@@ -282,14 +296,15 @@ class _RowReader:
             for key in (e.matricule, f"{e.prenom} {e.nom}", f"{e.nom} {e.prenom}", e.email or ""):
                 if key:
                     keys.setdefault(fold(key), e.matricule)
-        gone = {fold(key) for x in self.excluded for key in (x.matricule, x.full_name)}
         resolved = []
         for e in self.employees:
             target = None
             if e.manager:
                 target = keys.get(fold(e.manager))
                 if target is None:
-                    self.problem(e.row, "manager", "warning", _unknown_manager(e.manager, gone))
+                    self.problem(
+                        e.row, "manager", "warning", _unknown_manager(e.manager, self.gone)
+                    )
             elif e.email_manager:
                 target = keys.get(fold(e.email_manager))
             resolved.append(replace(e, manager_matricule=target))

@@ -201,13 +201,23 @@ def _strip_fillers(folded: str) -> str:
     return " ".join(w for w in folded.split() if w not in _FILLERS)
 
 
+# Linking words among the fillers: all that is dropped from a header made only of
+# fillers, so that "N° du salarié" still matches "N° salarié" but "N°" or
+# "Salarié" alone (a line number, a full name) match nothing.
+_LINKS = frozenset(["de", "du", "des", "d", "l", "la", "le", "les", "en", "dans", "au", "a"])
+
+
+def _loose_key(folded: str) -> str:
+    return _strip_fillers(folded) or " ".join(w for w in folded.split() if w not in _LINKS)
+
+
 def _build_index() -> tuple[dict[str, str], dict[str, str]]:
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
     for field_name, names in SYNONYMS.items():
         for name in names:
             exact.setdefault(fold(name), field_name)
-            loose.setdefault(_strip_fillers(fold(name)), field_name)
+            loose.setdefault(_loose_key(fold(name)), field_name)
     return exact, loose
 
 
@@ -219,7 +229,7 @@ def match_field(header: str) -> str | None:
     folded = fold(header)
     if not folded:
         return None
-    return _EXACT.get(folded) or _LOOSE.get(_strip_fillers(folded))
+    return _EXACT.get(folded) or _LOOSE.get(_loose_key(folded))
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from entretien_forms.errors import UnreadableFileError
 from entretien_forms.roster.model import CellValue
@@ -31,6 +35,23 @@ _SEPARATORS = (";", ",", "\t", "|")
 # A workbook whose parts inflate beyond this is a zip bomb, not a roster.
 _MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 _MAX_RATIO = 200
+# What openpyxl and zipfile raise on a damaged or hand-made workbook: SyntaxError
+# for bad XML, zlib.error for a bad deflate stream, RuntimeError for an encrypted
+# or unsupported zip entry, TypeError/ValueError/LookupError for XML that does not
+# follow the schema, ArithmeticError for an out-of-range date...
+_BROKEN_WORKBOOK: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    SyntaxError,
+    RuntimeError,
+    TypeError,
+    ValueError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    EOFError,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +64,13 @@ class Table:
     description: str  # French, for messages: "feuille « Salariés »", "CSV séparé par « ; »"
 
 
-def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> list[Table]:
+@contextmanager
+def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> Iterator[list[Table]]:
+    """The candidate tables of ``path``, readable until the block exits.
+
+    A workbook stays open for the whole read: loading it (shared strings
+    included) is half the cost of reading a large .xlsx, so it is done once.
+    """
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -63,14 +90,17 @@ def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> list[Table]:
             "relevez [lecture] taille_max_mo dans entretien.toml."
         )
     if start.startswith(_ZIP_MAGIC):
-        return _xlsx_tables(path, head_rows)
+        _check_zip(path)
+        with _workbook(path) as workbook:
+            yield _xlsx_tables(path, workbook, head_rows)
+        return
     if start.startswith(_OLE_MAGIC):
         raise UnreadableFileError(_ole_message(path))
     if start.startswith(b"%PDF"):
         raise UnreadableFileError(
             f"{path.name} est un PDF. Exportez la liste des salariés en Excel (.xlsx) ou CSV."
         )
-    return _csv_tables(path, head_rows)
+    yield _csv_tables(path, head_rows)
 
 
 def _ole_message(path: Path) -> str:
@@ -85,34 +115,54 @@ def _ole_message(path: Path) -> str:
     )
 
 
-def _xlsx_tables(path: Path, head_rows: int) -> list[Table]:
-    import openpyxl  # deferred: costs 0.2 s to import, and CSV rosters never need it
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    _check_zip(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, InvalidFileException, ValueError, OSError) as exc:
-        raise UnreadableFileError(
-            f"{path.name} : classeur Excel illisible ou endommagé ({type(exc).__name__}). "
-            "Ouvrez-le dans Excel et enregistrez-le à nouveau, ou exportez-le en CSV."
-        ) from exc
+def _xlsx_tables(path: Path, workbook: Any, head_rows: int) -> list[Table]:
     tables = []
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
             continue
-        # Some exporters write a wrong sheet size; without this, read-only mode
-        # would trust it and silently drop columns.
-        sheet.reset_dimensions()
-
-        def rows(sheet: object = sheet) -> Iterator[Row]:
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
-                yield number, [_from_excel(c) for c in cells]
-
-        tables.append(
-            Table(sheet.title, list(islice(rows(), head_rows)), rows, f"feuille « {sheet.title} »")
-        )
+        head = list(islice(_sheet_rows(path, sheet), head_rows))
+        rows = functools.partial(_sheet_rows, path, sheet)
+        tables.append(Table(sheet.title, head, rows, f"feuille « {sheet.title} »"))
     return tables
+
+
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
+    """The workbook in read-only mode, on a file handle closed on exit.
+
+    Read-only mode keeps its file open until ``close()``; left to the garbage
+    collector, that would lock the file on Windows. Opening a handle rather than
+    the path also makes openpyxl read the content whatever the file's extension.
+    """
+    import openpyxl  # deferred: costs 0.2 s to import, and CSV rosters never need it
+
+    with path.open("rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except _BROKEN_WORKBOOK as exc:
+            raise _broken_workbook(path, exc) from exc
+        try:
+            yield workbook
+        finally:
+            workbook.close()
+
+
+def _sheet_rows(path: Path, sheet: Any) -> Iterator[Row]:
+    # Some exporters write a wrong sheet size; without this, read-only mode
+    # would trust it and silently drop columns.
+    sheet.reset_dimensions()
+    try:
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_from_excel(c) for c in cells]
+    except _BROKEN_WORKBOOK as exc:  # sheets are parsed lazily, row by row
+        raise _broken_workbook(path, exc) from exc
+
+
+def _broken_workbook(path: Path, exc: Exception) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"{path.name} : classeur Excel illisible ou endommagé ({type(exc).__name__}). "
+        "Ouvrez-le dans Excel et enregistrez-le à nouveau, ou exportez-le en CSV."
+    )
 
 
 def _check_zip(path: Path) -> None:
@@ -120,7 +170,8 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             names = {e.filename for e in entries}
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        # ValueError: an entry name flagged UTF-8 that is not (UnicodeDecodeError)
         raise UnreadableFileError(
             f"{path.name} : fichier compressé endommagé. Enregistrez-le à nouveau depuis Excel."
         ) from exc

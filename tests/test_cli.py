@@ -173,6 +173,8 @@ def test_module_entry_point_runs() -> None:
 
     completed = subprocess.run(
         [sys.executable, "-m", "entretien_forms", "--version"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert completed.stdout.startswith("entretien-forms ")

@@ -54,28 +54,44 @@ def test_values_override_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("[entreprise]\neffectif = \"beaucoup\"\n",
-         "entretien.toml, [entreprise] effectif : nombre entier positif attendu, trouvé « beaucoup »."),
-        ("[entreprise]\neffectif = -3\n",
-         "entretien.toml, [entreprise] effectif : nombre entier positif attendu, trouvé « -3 »."),
-        ("[regles]\nregime = \"2030\"\n",
-         "entretien.toml, [regles] regime : valeur « 2030 » inconnue (valeurs possibles : "
-         "« 2025 », « avant-2025 »)."),
-        ("[regles]\nperiode_accord_annees = 6\n",
-         "entretien.toml, [regles] periode_accord_annees : un accord ne peut fixer une période "
-         "plus longue que 4 ans (L6315-1 III). Mettez 0 s'il n'y a pas d'accord."),
-        ("[entreprise]\nefectif = 3\n",
-         "entretien.toml : clé « efectif » de [entreprise] inconnue. Vouliez-vous dire "
-         "« effectif » ? Vérifiez l'orthographe (voir le modèle commenté)."),
-        ("[regle]\n",
-         "entretien.toml : section [regle] inconnue. Vouliez-vous dire « regles » ? "
-         "Vérifiez l'orthographe (voir le modèle commenté)."),
-        ("[regles]\nbilan_vae_compte_comme_formation = \"oui\"\n",
-         "entretien.toml, [regles] bilan_vae_compte_comme_formation : true ou false attendu, "
-         "trouvé « oui »."),
-        ("[grilles]\ncommercial = \"vente\"\n",
-         'entretien.toml, [grilles] commercial : liste de mots-clés attendue, par exemple '
-         '["commercial", "vente"].'),
+        (
+            '[entreprise]\neffectif = "beaucoup"\n',
+            "entretien.toml, [entreprise] effectif : nombre entier positif attendu, trouvé « beaucoup ».",
+        ),
+        (
+            "[entreprise]\neffectif = -3\n",
+            "entretien.toml, [entreprise] effectif : nombre entier positif attendu, trouvé « -3 ».",
+        ),
+        (
+            '[regles]\nregime = "2030"\n',
+            "entretien.toml, [regles] regime : valeur « 2030 » inconnue (valeurs possibles : "
+            "« 2025 », « avant-2025 »).",
+        ),
+        (
+            "[regles]\nperiode_accord_annees = 6\n",
+            "entretien.toml, [regles] periode_accord_annees : un accord ne peut fixer une période "
+            "plus longue que 4 ans (L6315-1 III). Mettez 0 s'il n'y a pas d'accord.",
+        ),
+        (
+            "[entreprise]\nefectif = 3\n",
+            "entretien.toml : clé « efectif » de [entreprise] inconnue. Vouliez-vous dire "
+            "« effectif » ? Vérifiez l'orthographe (voir le modèle commenté).",
+        ),
+        (
+            "[regle]\n",
+            "entretien.toml : section [regle] inconnue. Vouliez-vous dire « regles » ? "
+            "Vérifiez l'orthographe (voir le modèle commenté).",
+        ),
+        (
+            '[regles]\nbilan_vae_compte_comme_formation = "oui"\n',
+            "entretien.toml, [regles] bilan_vae_compte_comme_formation : true ou false attendu, "
+            "trouvé « oui ».",
+        ),
+        (
+            '[grilles]\ncommercial = "vente"\n',
+            "entretien.toml, [grilles] commercial : liste de mots-clés attendue, par exemple "
+            '["commercial", "vente"].',
+        ),
     ],
 )
 def test_invalid_values_name_the_key(tmp_path: Path, toml: str, message: str) -> None:

@@ -32,7 +32,8 @@ def test_new_database_is_migrated_to_the_latest_schema(store: Store) -> None:
 
 def test_first_import_adds_everyone_with_extra_columns(tmp_path: Path, store: Store) -> None:
     roster = _roster(
-        tmp_path, "a.csv",
+        tmp_path,
+        "a.csv",
         "1;Martin;Claire;01/02/2015;Directrice commerciale;;;",
         "2;Dubois;Thomas;01/03/2020;Commercial;;1;125000",
     )
@@ -47,14 +48,16 @@ def test_first_import_adds_everyone_with_extra_columns(tmp_path: Path, store: St
 
 def test_newer_export_updates_and_keeps_history(tmp_path: Path, store: Store) -> None:
     first = _roster(
-        tmp_path, "a.csv",
+        tmp_path,
+        "a.csv",
         "1;Martin;Claire;01/02/2015;Directrice;;;",
         "2;Dubois;Thomas;01/03/2020;Commercial;;1;",
         "3;Simon;Léa;01/03/2021;Commerciale;;1;",
     )
     store.import_roster(first, sha256="a", now=datetime(2026, 1, 5, 9))
     second = _roster(
-        tmp_path, "b.csv",
+        tmp_path,
+        "b.csv",
         "1;Martin;Claire;01/02/2015;Directrice;;;",
         "2;Dubois;Thomas;01/04/2020;Commercial;;1;",  # corrected hire date
         "3;Simon;Léa;01/03/2021;Commerciale;30/09/2026;1;",  # left
@@ -81,12 +84,16 @@ def test_newer_export_updates_and_keeps_history(tmp_path: Path, store: Store) ->
 
 def test_employee_missing_from_a_newer_export_becomes_absent(tmp_path: Path, store: Store) -> None:
     store.import_roster(
-        _roster(tmp_path, "a.csv", "1;Martin;Claire;01/02/2015;D;;;", "2;Roux;Théo;01/02/2019;C;;;"),
-        sha256="a", now=datetime(2026, 1, 1),
+        _roster(
+            tmp_path, "a.csv", "1;Martin;Claire;01/02/2015;D;;;", "2;Roux;Théo;01/02/2019;C;;;"
+        ),
+        sha256="a",
+        now=datetime(2026, 1, 1),
     )
     report = store.import_roster(
         _roster(tmp_path, "b.csv", "1;Martin;Claire;01/02/2015;D;;;"),
-        sha256="b", now=datetime(2026, 2, 1),
+        sha256="b",
+        now=datetime(2026, 2, 1),
     )
     assert report.missing == ["2"]
     assert [e.matricule for e in store.current_employees()] == ["1"]

@@ -15,7 +15,7 @@ from entretien_forms.text import ascii_fold
 # Windows refuses these names whatever the extension (learn.microsoft.com,
 # "Naming Files, Paths, and Namespaces").
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 # Text a spreadsheet would run as a formula or a DDE command.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -23,8 +23,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 def safe_filename(value: str, *, max_length: int = 60) -> str:
     """Turn any text into a portable file name stem.
 
-    Accents are transliterated, every run of other characters (path separators
-    and dots included, so ``..`` cannot survive) becomes one dash, and the
+    Accents are transliterated, every run of other characters (path separators,
+    dots and dashes included, so ``..`` cannot survive) becomes one dash, and the
     result is capped at ``max_length`` characters.
     """
     stem = _UNSAFE.sub("-", ascii_fold(value)).strip("-_")[:max_length].strip("-_")

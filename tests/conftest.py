@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
+import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -131,3 +133,24 @@ def rewrite_zip_part() -> Callable[[Path, str, Callable[[bytes], bytes]], Path]:
         return path
 
     return rewrite
+
+
+@pytest.fixture
+def require_tool() -> Callable[[str], str]:
+    """``require_tool("soffice")``: the tool's path; skips if missing, but fails in CI.
+
+    ``.ci/run`` installs LibreOffice and poppler and sets
+    ``ENTRETIEN_INTEGRATION=required``, so an integration test there can never
+    pass by being skipped.
+    """
+
+    def find(name: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            message = f"{name} is not installed (Debian: libreoffice-writer-nogui, poppler-utils)"
+            if os.environ.get("ENTRETIEN_INTEGRATION") == "required":
+                pytest.fail(message)
+            pytest.skip(message)
+        return path
+
+    return find

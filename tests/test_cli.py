@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -162,9 +163,23 @@ def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
     assert "28 salariés retenus, 2 exclus, 0 erreur, 2 avertissements." in result.output
     assert "Claire Martin (Directrice commerciale) : 12 salarié(s)" in result.output
     assert (target / "salaries-exemple.csv").is_file()
-    # Running it again is harmless: same people, nothing new.
+    year = date.today().year
+    assert f"28 formulaires émis (entretien annuel, campagne {year})" in result.output
+    campaign = target / "outbox" / str(year)
+    assert len(list(campaign.glob("*/*-annuel.docx"))) == 28
+    assert len(list(campaign.glob("*/*-annuel.pdf"))) == 28
+    assert sorted(p.name for p in (campaign / "impression").iterdir()) == [
+        "Claire-Martin.pdf",
+        "Julien-Bernard.pdf",
+        "Sophie-Lefevre.pdf",
+        "sans-responsable.pdf",
+        "tous.pdf",
+    ]
+    assert 'nom = "Horizon Ventes & Conseil SAS"' in (target / "entretien.toml").read_text("utf-8")
+    # Running it again is harmless: same people, nothing new, no form issued twice.
     again = run("demo", str(target))
     assert "0 nouveau salarié" in again.output and "28 fiches inchangées" in again.output
+    assert "0 formulaire émis" in again.output and "28 salariés ignorés" in again.output
 
 
 def test_module_entry_point_runs() -> None:

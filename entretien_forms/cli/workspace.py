@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from entretien_forms.cli import AppContext, cli
+from entretien_forms.cli.generate import print_summary
 from entretien_forms.cli.roster import import_roster_file
-from entretien_forms.sample import SAMPLE_COMPANY, copy_sample_roster
+from entretien_forms.generate import GenerationRequest, carry_out, plan_forms
+from entretien_forms.sample import SAMPLE_COMPANY, copy_sample_roster, set_sample_company
+from entretien_forms.store import Store
 from entretien_forms.workspace import InitReport, init_workspace, open_workspace
 
 _DIR = click.Path(file_okay=False, path_type=Path)
@@ -47,10 +51,14 @@ def demo(directory: Path) -> None:
     """Essayer l'outil sur l'entreprise fictive fournie (dossier DIRECTORY).
 
     Crée l'espace de travail de démonstration, y copie la liste des salariés
-    d'exemple, la vérifie et l'importe.
+    d'exemple, la vérifie, l'importe et prépare les formulaires d'entretien
+    annuel de chaque salarié (Word, PDF et PDF à imprimer par équipe).
     """
     click.echo(f"Démonstration avec l'entreprise fictive {SAMPLE_COMPANY}.")
-    _print_init(init_workspace(directory))
+    init_report = init_workspace(directory)
+    _print_init(init_report)
+    if "entretien.toml" in init_report.created:
+        set_sample_company(init_report.root / "entretien.toml")
     workspace = open_workspace(directory)
     roster_file = copy_sample_roster(workspace.root)
     click.echo("")
@@ -69,6 +77,12 @@ def demo(directory: Path) -> None:
             click.echo(f"  {boss.full_name} ({boss.poste}) : {size} salarié(s)")
         else:
             click.echo(f"  sans responsable : {size} salarié(s)")
+    click.echo("")
+    request = GenerationRequest(kind="annuel", campaign=str(date.today().year), today=date.today())
+    with Store.open(workspace.database_path) as store:
+        plan = plan_forms(workspace, store, request)
+        report = carry_out(workspace, store, plan)
+    print_summary(workspace, plan, report)
     click.echo("")
     click.echo(f"Liste d'exemple : {roster_file}")
     click.echo(f"Espace de travail prêt : {workspace.root}")

@@ -3,7 +3,12 @@
 from entretien_forms.forms.catalog import Catalog, describe, load_catalog, summary
 from entretien_forms.forms.definition import FormDefinition, load_definition
 from entretien_forms.forms.model import FormLayout, Identity
-from entretien_forms.forms.prefill import campaign_context, grid_for, prefill_values
+from entretien_forms.forms.prefill import (
+    campaign_context,
+    grid_for,
+    prefill_scope,
+    prefill_values,
+)
 
 __all__ = [
     "Catalog",
@@ -15,6 +20,7 @@ __all__ = [
     "grid_for",
     "load_catalog",
     "load_definition",
+    "prefill_scope",
     "prefill_values",
     "summary",
 ]

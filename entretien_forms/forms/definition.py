@@ -60,6 +60,7 @@ _TOP_KEYS = {
     "sections",
     "grids",
     "description",
+    "word_template",
 }
 _SECTION_KEYS = {"title", "guidance", "fields"}
 _FIELD_KEYS = {
@@ -135,6 +136,7 @@ class FormDefinition:
     grids: Mapping[str, tuple[Skill, ...]]
     source: Path
     description: str | None = None
+    word_template: Path | None = None  # the company's own .docx layout, if HR gave one
 
     @property
     def has_skills(self) -> bool:
@@ -236,6 +238,19 @@ class _Parser:
         self.path = path
         self.ids: set[str] = set()
 
+    def word_template(self, data: Mapping[str, Any]) -> Path | None:
+        if "word_template" not in data:
+            return None
+        name = self.text(data, "word_template", None)
+        path = self.path.parent / name
+        if Path(name).name != name or not path.is_file():
+            raise self.fail(
+                None,
+                f"word_template « {name} » introuvable : placez le modèle Word dans le même "
+                f"dossier que {self.path.name} et donnez seulement son nom de fichier.",
+            )
+        return path
+
     def fail(self, where: str | None, reason: str) -> FormDefinitionError:
         place = f"{self.path.name}, champ « {where} »" if where else self.path.name
         return FormDefinitionError(f"{place} : {reason}")
@@ -271,6 +286,7 @@ class _Parser:
             grids=grids,
             source=self.path,
             description=data.get("description"),
+            word_template=self.word_template(data),
         )
         if definition.has_skills and GENERIC_GRID not in grids:
             raise self.fail(

@@ -81,6 +81,13 @@ def _person(employee: Employee | None, today: date) -> dict[str, Any] | None:
     }
 
 
+def prefill_scope(
+    employee: Employee, manager: Employee | None, context: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """What pre-fill expressions (and a company's Word template) see for one employee."""
+    return {**context, "salarie": _person(employee, today), "manager": _person(manager, today)}
+
+
 def prefill_values(
     definition: FormDefinition,
     employee: Employee,
@@ -89,7 +96,7 @@ def prefill_values(
     today: date,
 ) -> FormValues:
     """Render every pre-fill expression of ``definition`` for one employee."""
-    scope = {**context, "salarie": _person(employee, today), "manager": _person(manager, today)}
+    scope = prefill_scope(employee, manager, context, today)
     values: dict[str, str | bool] = {}
     for field in definition.field_defs():
         if field.prefill is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 SAMPLE_ROSTER = "salaries-exemple.csv"
 SAMPLE_COMPANY = "Horizon Ventes & Conseil SAS"
+SAMPLE_HEADCOUNT = 30
 
 
 def copy_sample_roster(target_dir: Path) -> Path:
@@ -20,3 +21,11 @@ def copy_sample_roster(target_dir: Path) -> Path:
     if not target.exists():
         target.write_bytes((resources.files(__name__) / SAMPLE_ROSTER).read_bytes())
     return target
+
+
+def set_sample_company(config_path: Path) -> None:
+    """Name the demo workspace after the fictional company, so its forms look real."""
+    text = config_path.read_text(encoding="utf-8")
+    text = text.replace('nom = "Mon entreprise"', f'nom = "{SAMPLE_COMPANY}"', 1)
+    text = text.replace("effectif = 0", f"effectif = {SAMPLE_HEADCOUNT}", 1)
+    config_path.write_text(text, encoding="utf-8")

@@ -1,0 +1,452 @@
+"""Issue pre-filled forms: plan what to write, then write it.
+
+Generation is a bulk file operation, so it is planned first (who gets which
+form, where it goes, what is skipped and why) and then applied; ``--dry-run``
+prints the plan. Each file is written to a temporary name and renamed, and a
+form enters the ledger only once its files exist: an interrupted run leaves
+no half-written file and no phantom form, and a re-run finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from entretien_forms.errors import GenerationError
+from entretien_forms.forms import (
+    Catalog,
+    FormDefinition,
+    campaign_context,
+    grid_for,
+    load_catalog,
+    prefill_scope,
+    prefill_values,
+)
+from entretien_forms.forms.model import KIND_LABELS, FormLayout, FormValues, Identity, Kind
+from entretien_forms.identity import format_reference, sign
+from entretien_forms.render.company_docx import CompanyDocxTemplate
+from entretien_forms.render.docx import DocxTemplate
+from entretien_forms.render.pdf import PdfTemplate, write_print_batch
+from entretien_forms.roster import Employee
+from entretien_forms.sanitize import UniqueFileNames, safe_filename
+from entretien_forms.store import IssuedForm, Store
+from entretien_forms.workspace import Workspace
+
+FORMATS = ("docx", "pdf")
+NO_MANAGER_FOLDER = "sans-responsable"
+PRINT_FOLDER = "impression"
+ALL_FORMS_BATCH = "tous"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    kind: Kind
+    campaign: str
+    today: date
+    formats: tuple[str, ...] = FORMATS
+    only: tuple[str, ...] = ()
+    manager: str | None = None
+    force: bool = False
+    form_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedForm:
+    employee: Employee
+    manager: Employee | None
+    grid: str | None
+    stem: str  # path below the outbox, without extension: <campagne>/<manager>/<nom>-<kind>
+    previous: IssuedForm | None  # the form this one replaces (--force), if any
+
+
+@dataclass
+class GenerationPlan:
+    request: GenerationRequest
+    definition: FormDefinition
+    to_issue: list[PlannedForm] = field(default_factory=list)
+    already_issued: list[tuple[Employee, IssuedForm]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # --only matricules not in the roster
+
+    def lines(self) -> list[str]:
+        """French description of the plan (``--dry-run``)."""
+        out = []
+        for item in self.to_issue:
+            action = "remplacer" if item.previous else "émettre"
+            formats = ", ".join(f".{f}" for f in self.request.formats)
+            out.append(
+                f"{action:9} {item.employee.full_name} ({item.employee.matricule}) → "
+                f"{item.stem} [{formats}]"
+            )
+        for employee, issued in self.already_issued:
+            out.append(
+                f"déjà émis {employee.full_name} ({employee.matricule}) : {issued.reference}"
+                " (--force pour émettre une nouvelle version)"
+            )
+        for matricule in self.unknown:
+            out.append(f"inconnu   matricule {matricule} : absent de la liste des salariés actifs")
+        return out
+
+
+@dataclass
+class GenerationReport:
+    issued: list[IssuedForm] = field(default_factory=list)
+    batches: list[Path] = field(default_factory=list)
+    batch_skipped: list[str] = field(default_factory=list)
+
+
+def campaign_year(campaign: str, today: date) -> int:
+    found = re.search(r"(19|20)\d{2}", campaign)
+    return int(found.group()) if found else today.year
+
+
+def label_context(workspace: Workspace, campaign: str, today: date) -> dict[str, Any]:
+    company = workspace.settings.company
+    return campaign_context(
+        campaign, campaign_year(campaign, today), today, company.name, company.headcount
+    )
+
+
+def plan_generation(
+    workspace: Workspace,
+    employees: Iterable[Employee],
+    catalog: Catalog,
+    store: Store,
+    request: GenerationRequest,
+) -> GenerationPlan:
+    definition = catalog.for_kind(request.kind, request.form_id)
+    employees = list(employees)
+    by_matricule = {e.matricule: e for e in employees}
+    plan = GenerationPlan(request, definition)
+    plan.unknown = [m for m in request.only if m not in by_matricule]
+    if request.manager is not None and request.manager not in by_matricule:
+        raise GenerationError(
+            f"--manager {request.manager} : aucun salarié actif n'a ce matricule. Vérifiez-le "
+            "avec « entretien roster check »."
+        )
+    issued = {
+        f.matricule: f for f in store.current_issued(campaign=request.campaign, kind=request.kind)
+    }
+    campaign_dir = safe_filename(request.campaign)
+    folders: dict[str | None, str] = {None: NO_MANAGER_FOLDER}
+    folder_names = UniqueFileNames()
+    folder_names.claim(NO_MANAGER_FOLDER)
+    folder_names.claim(PRINT_FOLDER)
+    file_names: dict[str, UniqueFileNames] = {}
+    for employee in employees:
+        if request.only and employee.matricule not in request.only:
+            continue
+        if request.manager is not None and employee.manager_matricule != request.manager:
+            continue
+        manager = by_matricule.get(employee.manager_matricule or "")
+        previous = issued.get(employee.matricule)
+        if previous is not None and not request.force:
+            plan.already_issued.append((employee, previous))
+            continue
+        key = manager.matricule if manager else None
+        if key not in folders:
+            folders[key] = folder_names.claim(manager.full_name if manager else "")
+        names = file_names.setdefault(folders[key], UniqueFileNames())
+        stem = names.claim(f"{employee.nom}-{employee.prenom}-{employee.matricule}-{request.kind}")
+        plan.to_issue.append(
+            PlannedForm(
+                employee=employee,
+                manager=manager,
+                grid=grid_for(employee.poste, workspace.settings.job_grids),
+                stem=f"{campaign_dir}/{folders[key]}/{stem}",
+                previous=previous,
+            )
+        )
+    return plan
+
+
+class _Templates:
+    """Compiled renderers, one per (form, grid): compiling is the slow part."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.context = context
+        self._layouts: dict[tuple[str, str | None], FormLayout] = {}
+        self._docx: dict[tuple[str, str | None], DocxTemplate] = {}
+        self._pdf: dict[tuple[str, str | None], PdfTemplate] = {}
+        self._company: dict[tuple[str, str | None], CompanyDocxTemplate] = {}
+
+    def layout(self, definition: FormDefinition, grid: str | None) -> FormLayout:
+        key = (definition.id, grid)
+        if key not in self._layouts:
+            self._layouts[key] = definition.layout(grid, self.context)
+        return self._layouts[key]
+
+    def docx(self, definition: FormDefinition, grid: str | None) -> DocxTemplate:
+        layout = self.layout(definition, grid)
+        key = (definition.id, layout.grid)
+        if key not in self._docx:
+            self._docx[key] = DocxTemplate.compile(layout)
+        return self._docx[key]
+
+    def company(self, definition: FormDefinition, grid: str | None) -> CompanyDocxTemplate:
+        assert definition.word_template is not None
+        layout = self.layout(definition, grid)
+        key = (definition.id, layout.grid)
+        if key not in self._company:
+            self._company[key] = CompanyDocxTemplate.compile(definition.word_template, layout)
+        return self._company[key]
+
+    def render(
+        self,
+        fmt: str,
+        definition: FormDefinition,
+        item: PlannedForm,
+        identity: Identity,
+        values: FormValues,
+    ) -> bytes:
+        """One file of one form; a company's Word template also needs the pre-fill scope."""
+        if fmt == "pdf":
+            return self.pdf(definition, item.grid).render(identity, values)
+        if definition.word_template is None:
+            return self.docx(definition, item.grid).render(identity, values)
+        scope = prefill_scope(item.employee, item.manager, self.context, identity.issued_on)
+        return self.company(definition, item.grid).render(identity, values, scope)
+
+    def pdf(self, definition: FormDefinition, grid: str | None) -> PdfTemplate:
+        layout = self.layout(definition, grid)
+        key = (definition.id, layout.grid)
+        if key not in self._pdf:
+            self._pdf[key] = PdfTemplate.compile(layout)
+        return self._pdf[key]
+
+
+def issue_forms(
+    workspace: Workspace,
+    plan: GenerationPlan,
+    store: Store,
+    *,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> GenerationReport:
+    """Write every planned form and record it in the ledger."""
+    request, definition = plan.request, plan.definition
+    now = now or datetime.now()
+    secret = workspace.secret()
+    templates = _Templates(label_context(workspace, request.campaign, request.today))
+    numbers = iter(
+        store.reserve_references(
+            f"{definition.reference_prefix}-{request.campaign}", len(plan.to_issue)
+        )
+    )
+    report = GenerationReport()
+    pending: list[IssuedForm] = []
+    for item in plan.to_issue:
+        identity = _identity(workspace, definition, request, item, next(numbers), secret)
+        values = prefill_values(
+            definition, item.employee, item.manager, templates.context, request.today
+        )
+        files: dict[str, tuple[str, str]] = {}
+        for fmt in request.formats:
+            data = templates.render(fmt, definition, item, identity, values)
+            relative = f"{item.stem}.{fmt}"
+            write_atomically(workspace.outbox / relative, data)
+            files[fmt] = (relative, hashlib.sha256(data).hexdigest())
+        pending.append(
+            IssuedForm(
+                reference=identity.reference,
+                matricule=item.employee.matricule,
+                form_id=definition.id,
+                kind=definition.kind,
+                campaign=request.campaign,
+                form_version=definition.version,
+                grid=templates.layout(definition, item.grid).grid,
+                signature=identity.signature,
+                issued_at=now,
+                docx_path=files.get("docx", (None, None))[0],
+                docx_sha256=files.get("docx", (None, None))[1],
+                pdf_path=files.get("pdf", (None, None))[0],
+                pdf_sha256=files.get("pdf", (None, None))[1],
+            )
+        )
+        if len(pending) >= 200:
+            store.record_issued(pending)
+            report.issued.extend(pending)
+            pending = []
+        if progress is not None:
+            progress(1)
+    store.record_issued(pending)
+    report.issued.extend(pending)
+    return report
+
+
+def plan_forms(workspace: Workspace, store: Store, request: GenerationRequest) -> GenerationPlan:
+    """Plan ``generate`` on the stored roster, with the workspace's form definitions."""
+    employees = store.current_employees()
+    if not employees:
+        raise GenerationError(
+            "Aucun salarié dans l'espace de travail. Importez d'abord la liste : "
+            "« entretien generate FICHIER --kind ... » ou « entretien roster import FICHIER »."
+        )
+    catalog = load_catalog(workspace.templates_dir)
+    plan = plan_generation(workspace, employees, catalog, store, request)
+    if plan.definition.word_template is not None and "docx" in request.formats:
+        # Check the company's Word template now, so that --dry-run reports its mistakes
+        # and a real run stops before the first file rather than in the middle.
+        templates = _Templates(label_context(workspace, request.campaign, request.today))
+        for grid in sorted({item.grid or "" for item in plan.to_issue}):
+            templates.company(plan.definition, grid or None)
+    return plan
+
+
+def carry_out(
+    workspace: Workspace,
+    store: Store,
+    plan: GenerationPlan,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> GenerationReport:
+    """Issue the planned forms, then rebuild the campaign's print batches (PDF only)."""
+    report = issue_forms(workspace, plan, store, progress=progress)
+    request = plan.request
+    if "pdf" in request.formats:
+        printed = write_print_batches(
+            workspace,
+            store.current_employees(),
+            load_catalog(workspace.templates_dir),
+            store,
+            request.campaign,
+            request.today,
+        )
+        report.batches, report.batch_skipped = printed.batches, printed.batch_skipped
+    return report
+
+
+def _identity(
+    workspace: Workspace,
+    definition: FormDefinition,
+    request: GenerationRequest,
+    item: PlannedForm,
+    number: int,
+    secret: bytes,
+) -> Identity:
+    reference = format_reference(definition.reference_prefix, request.campaign, number)
+    return Identity(
+        reference=reference,
+        form_id=definition.id,
+        form_version=definition.version,
+        kind=definition.kind,
+        campaign=request.campaign,
+        matricule=item.employee.matricule,
+        employee_name=item.employee.full_name,
+        manager_name=item.manager.full_name if item.manager else None,
+        company=workspace.settings.company.name,
+        signature=sign(
+            secret,
+            reference=reference,
+            matricule=item.employee.matricule,
+            kind=definition.kind,
+            campaign=request.campaign,
+            version=definition.version,
+        ),
+        issued_on=request.today,
+    )
+
+
+def write_print_batches(
+    workspace: Workspace,
+    employees: Iterable[Employee],
+    catalog: Catalog,
+    store: Store,
+    campaign: str,
+    today: date,
+) -> GenerationReport:
+    """One printable PDF per manager's team, and one with every form, for paper users.
+
+    Built from the ledger (every current form of the campaign, all kinds), so a
+    partial run (``--only``) does not shrink a team's batch.
+    """
+    report = GenerationReport()
+    by_matricule = {e.matricule: e for e in employees}
+    templates = _Templates(label_context(workspace, campaign, today))
+    teams: dict[str, list[tuple[Employee, IssuedForm]]] = {}
+    for issued in store.current_issued(campaign=campaign):
+        employee = by_matricule.get(issued.matricule)
+        if employee is None:
+            continue  # left since: nothing to print
+        definition = catalog.forms.get(issued.form_id)
+        if definition is None or definition.version != issued.form_version:
+            report.batch_skipped.append(
+                f"{issued.reference} ({employee.full_name}) : modèle « {issued.form_id} » "
+                f"modifié depuis l'émission (version {issued.form_version}) ; relancez avec "
+                "--force pour réémettre ce formulaire."
+            )
+            continue
+        team_folder = Path(issued.pdf_path or issued.docx_path or "").parent.name
+        teams.setdefault(team_folder, []).append((employee, issued))
+    if not teams:
+        return report
+    print_folder = workspace.outbox / safe_filename(campaign) / PRINT_FOLDER
+    everyone: list[tuple[PdfTemplate, Identity, FormValues]] = []
+    for team, members in sorted(teams.items()):
+        members.sort(
+            key=lambda m: (
+                m[0].nom,
+                m[0].prenom,
+                m[0].matricule,
+                list(KIND_LABELS).index(m[1].kind),
+            )
+        )
+        entries = []
+        for employee, issued in members:
+            definition = catalog.forms[issued.form_id]
+            manager = by_matricule.get(employee.manager_matricule or "")
+            identity = Identity(
+                reference=issued.reference,
+                form_id=issued.form_id,
+                form_version=issued.form_version,
+                kind=definition.kind,
+                campaign=campaign,
+                matricule=employee.matricule,
+                employee_name=employee.full_name,
+                manager_name=manager.full_name if manager else None,
+                company=workspace.settings.company.name,
+                signature=issued.signature,
+                issued_on=issued.issued_at.date(),
+            )
+            values = prefill_values(definition, employee, manager, templates.context, today)
+            entries.append((templates.pdf(definition, issued.grid), identity, values))
+        everyone.extend(entries)
+        report.batches.append(_write_batch(print_folder / f"{team}.pdf", entries))
+    report.batches.append(_write_batch(print_folder / f"{ALL_FORMS_BATCH}.pdf", everyone))
+    return report
+
+
+def _write_batch(path: Path, entries: list[tuple[PdfTemplate, Identity, FormValues]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with tmp.open("wb") as handle:
+            write_print_batch(entries, handle)
+        tmp.replace(path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as handle:
+            handle.write(data)
+        tmp.replace(path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink()
+        raise GenerationError(
+            f"Impossible d'écrire {path} : {exc.strerror}. Le fichier est peut-être ouvert dans "
+            "Word ou le dossier protégé en écriture ; fermez-le et relancez la commande."
+        ) from exc

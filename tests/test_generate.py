@@ -1,0 +1,260 @@
+"""Generation end to end: plan, files, ledger, idempotence, print batches, CLI."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from entretien_forms.cli import cli
+from entretien_forms.errors import GenerationError
+from entretien_forms.forms import load_catalog
+from entretien_forms.generate import (
+    GenerationRequest,
+    issue_forms,
+    plan_generation,
+    write_print_batches,
+)
+from entretien_forms.identity import verify
+from entretien_forms.roster import read_roster
+from entretien_forms.store import Store
+from entretien_forms.workspace import Workspace, init_workspace, open_workspace
+
+TODAY = date(2026, 11, 26)
+ROSTER = (
+    "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable;CA réalisé\n"
+    "M1;Martin;Claire;01/02/2012;Directrice commerciale;Ventes;;\n"
+    "S2;Lefèvre;Éloïse;04/03/2019;Commerciale sédentaire;Ventes;M1;125000\n"
+    "S3;Dubois;Thomas;01/09/2021;Responsable SEO;Marketing;M1;\n"
+    "S4;../../etc;=HACK();01/09/2022;Comptable;Finance;;\n"
+)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    init_workspace(tmp_path / "ws")
+    return open_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def store(workspace: Workspace) -> Store:
+    roster_file = workspace.root / "salaries.csv"
+    roster_file.write_text(ROSTER, encoding="utf-8")
+    roster = read_roster(roster_file, today=TODAY, extra_columns=["CA réalisé"])
+    with Store.open(workspace.database_path) as opened:
+        opened.import_roster(roster, sha256="x", now=datetime(2026, 11, 26, 8))
+        yield opened
+
+
+def _generate(workspace: Workspace, store: Store, **options: object) -> tuple:
+    request = GenerationRequest(kind="annuel", campaign="2026", today=TODAY, **options)  # type: ignore[arg-type]
+    catalog = load_catalog(workspace.templates_dir)
+    employees = store.current_employees()
+    plan = plan_generation(workspace, employees, catalog, store, request)
+    report = issue_forms(workspace, plan, store, now=datetime(2026, 11, 26, 9))
+    return plan, report
+
+
+def test_generates_docx_and_pdf_per_employee_in_manager_folders(
+    workspace: Workspace, store: Store
+) -> None:
+    _, report = _generate(workspace, store)
+    assert [f.reference for f in report.issued] == [
+        "EA-2026-00001",
+        "EA-2026-00002",
+        "EA-2026-00003",
+        "EA-2026-00004",
+    ]
+    files = sorted(
+        p.relative_to(workspace.outbox).as_posix()
+        for p in workspace.outbox.rglob("*")
+        if p.is_file()
+    )
+    assert files == [
+        "2026/Claire-Martin/Dubois-Thomas-S3-annuel.docx",
+        "2026/Claire-Martin/Dubois-Thomas-S3-annuel.pdf",
+        "2026/Claire-Martin/Lefevre-Eloise-S2-annuel.docx",
+        "2026/Claire-Martin/Lefevre-Eloise-S2-annuel.pdf",
+        "2026/sans-responsable/Martin-Claire-M1-annuel.docx",
+        "2026/sans-responsable/Martin-Claire-M1-annuel.pdf",
+        "2026/sans-responsable/etc-HACK-S4-annuel.docx",
+        "2026/sans-responsable/etc-HACK-S4-annuel.pdf",
+    ]
+
+
+def test_hostile_names_stay_inside_the_outbox(workspace: Workspace, store: Store) -> None:
+    _generate(workspace, store)
+    for path in workspace.root.rglob("*"):
+        assert workspace.root in path.resolve().parents or path.resolve() == workspace.root
+    assert not (workspace.root.parent / "etc").exists()
+
+
+def test_ledger_records_signed_identity_and_hashes(workspace: Workspace, store: Store) -> None:
+    _generate(workspace, store)
+    issued = store.issued("EA-2026-00002")
+    assert issued is not None
+    assert (issued.matricule, issued.kind, issued.campaign, issued.grid) == (
+        "S2",
+        "annuel",
+        "2026",
+        "commercial",
+    )
+    assert verify(
+        workspace.secret(),
+        issued.signature,
+        reference=issued.reference,
+        matricule="S2",
+        kind="annuel",
+        campaign="2026",
+        version=issued.form_version,
+    )
+    import hashlib
+
+    docx = (workspace.outbox / (issued.docx_path or "")).read_bytes()
+    assert hashlib.sha256(docx).hexdigest() == issued.docx_sha256
+
+
+def test_prefilled_values_and_reference_are_in_both_documents(
+    workspace: Workspace, store: Store
+) -> None:
+    _generate(workspace, store, only=("S2",))
+    issued = store.issued("EA-2026-00001")
+    assert issued is not None and issued.matricule == "S2"
+    docx = (workspace.outbox / (issued.docx_path or "")).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        document = archive.read("word/document.xml").decode("utf-8")
+        custom = archive.read("docProps/custom.xml").decode("utf-8")
+    assert "Éloïse Lefèvre" in document and "125000" in document
+    assert 'w:val="competences.prospection.auto"' in document  # commercial grid
+    assert "EA-2026-00001" in custom and issued.signature in custom
+    pdf = PdfReader(workspace.outbox / (issued.pdf_path or ""))
+    fields = pdf.get_fields() or {}
+    assert fields["salarie.nom_complet"].get("/V") == "Éloïse Lefèvre"
+    assert fields["bilan.ca_realise"].get("/V") == "125000"
+    assert "competences.seo.auto" not in fields  # marketing grid is not this job's
+
+
+def test_rerun_does_not_duplicate_and_force_issues_a_new_version(
+    workspace: Workspace, store: Store
+) -> None:
+    _generate(workspace, store)
+    plan, report = _generate(workspace, store)
+    assert report.issued == [] and len(plan.already_issued) == 4
+    plan, report = _generate(workspace, store, only=("S2",), force=True)
+    assert [f.reference for f in report.issued] == ["EA-2026-00005"]
+    current = [f.reference for f in store.current_issued(campaign="2026") if f.matricule == "S2"]
+    assert current == ["EA-2026-00005"]
+    old = store.issued("EA-2026-00002")
+    assert old is not None and (old.status, old.replaced_by) == ("remplace", "EA-2026-00005")
+
+
+def test_manager_option_limits_to_the_team(workspace: Workspace, store: Store) -> None:
+    _, report = _generate(workspace, store, manager="M1")
+    assert sorted(f.matricule for f in report.issued) == ["S2", "S3"]
+    with pytest.raises(GenerationError, match="--manager ZZ"):
+        _generate(workspace, store, manager="ZZ")
+
+
+def test_only_with_unknown_matricule_is_listed(workspace: Workspace, store: Store) -> None:
+    plan, report = _generate(workspace, store, only=("S2", "NOPE"))
+    assert plan.unknown == ["NOPE"]
+    assert [f.matricule for f in report.issued] == ["S2"]
+
+
+def test_format_option_writes_only_docx(workspace: Workspace, store: Store) -> None:
+    _, report = _generate(workspace, store, formats=("docx",))
+    assert all(f.pdf_path is None and f.docx_path for f in report.issued)
+    assert not list(workspace.outbox.rglob("*.pdf"))
+
+
+def test_dry_run_plan_lines(workspace: Workspace, store: Store) -> None:
+    request = GenerationRequest(kind="annuel", campaign="2026", today=TODAY, only=("S2",))
+    plan = plan_generation(
+        workspace, store.current_employees(), load_catalog(workspace.templates_dir), store, request
+    )
+    assert plan.lines() == [
+        "émettre   Éloïse Lefèvre (S2) → 2026/Claire-Martin/Lefevre-Eloise-S2-annuel [.docx, .pdf]"
+    ]
+    assert not workspace.outbox.joinpath("2026").exists()
+
+
+def test_print_batches_per_team_with_odd_page_starts(workspace: Workspace, store: Store) -> None:
+    _generate(workspace, store)
+    catalog = load_catalog(workspace.templates_dir)
+    report = write_print_batches(
+        workspace, store.current_employees(), catalog, store, "2026", TODAY
+    )
+    names = sorted(p.name for p in report.batches)
+    assert names == ["Claire-Martin.pdf", "sans-responsable.pdf", "tous.pdf"]
+    everyone = PdfReader(workspace.outbox / "2026" / "impression" / "tous.pdf")
+    team = PdfReader(workspace.outbox / "2026" / "impression" / "Claire-Martin.pdf")
+    assert len(everyone.pages) % 2 == 0 and len(team.pages) % 2 == 0
+    assert "/AcroForm" not in everyone.trailer["/Root"]
+    single = PdfReader(workspace.outbox / (store.issued("EA-2026-00002").pdf_path or ""))  # type: ignore[union-attr]
+    per_form = len(single.pages) + len(single.pages) % 2
+    assert len(team.pages) == 2 * per_form
+
+
+def test_no_partial_files_are_left_behind(workspace: Workspace, store: Store) -> None:
+    _generate(workspace, store)
+    assert not list(workspace.outbox.rglob(".*.part"))
+
+
+def test_cli_generate_from_a_roster_file(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+    roster = tmp_path / "salaries.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    result = runner.invoke(
+        cli,
+        [
+            "-w",
+            str(root),
+            "generate",
+            str(roster),
+            "--kind",
+            "professionnel",
+            "--campaign",
+            "Printemps 2027",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 formulaires émis (entretien professionnel, campagne Printemps 2027)" in result.output
+    assert "À imprimer : 3 fichiers" in result.output
+    assert (root / "outbox" / "Printemps-2027" / "impression" / "tous.pdf").is_file()
+    again = runner.invoke(
+        cli,
+        [
+            "-w",
+            str(root),
+            "generate",
+            "--kind",
+            "professionnel",
+            "--campaign",
+            "Printemps 2027",
+            "--dry-run",
+        ],
+    )
+    assert "déjà émis" in again.output and "Simulation : 0 formulaire serait émis" in again.output
+
+
+def test_cli_generate_without_roster_explains(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    runner.invoke(cli, ["init", str(root)])
+    result = runner.invoke(cli, ["-w", str(root), "generate", "--kind", "annuel"])
+    assert result.exit_code == 1
+    assert "Aucun salarié dans l'espace de travail" in result.output
+
+
+def test_cli_rejects_unknown_format(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "--kind", "annuel", "--format", "odt"])
+    assert result.exit_code == 2
+    assert "formats possibles : docx, pdf" in result.output

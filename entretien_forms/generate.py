@@ -16,7 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from entretien_forms.errors import GenerationError
 from entretien_forms.forms import (
@@ -32,7 +32,7 @@ from entretien_forms.forms.model import KIND_LABELS, FormLayout, FormValues, Ide
 from entretien_forms.identity import format_reference, sign
 from entretien_forms.render.company_docx import CompanyDocxTemplate
 from entretien_forms.render.docx import DocxTemplate
-from entretien_forms.render.pdf import PdfTemplate, write_print_batch
+from entretien_forms.render.pdf import PdfTemplate, PrintBatch
 from entretien_forms.roster import Employee
 from entretien_forms.sanitize import UniqueFileNames, safe_filename
 from entretien_forms.store import IssuedForm, Store
@@ -386,53 +386,83 @@ def write_print_batches(
     if not teams:
         return report
     print_folder = workspace.outbox / safe_filename(campaign) / PRINT_FOLDER
-    everyone: list[tuple[PdfTemplate, Identity, FormValues]] = []
-    for team, members in sorted(teams.items()):
-        members.sort(
-            key=lambda m: (
-                m[0].nom,
-                m[0].prenom,
-                m[0].matricule,
-                list(KIND_LABELS).index(m[1].kind),
+    # Each form's pages are computed once and written to its team's batch and to
+    # the whole company's, both streamed to disk: memory stays flat however large.
+    with _AtomicFile(print_folder / f"{ALL_FORMS_BATCH}.pdf") as everyone_file:
+        everyone = PrintBatch(everyone_file.handle)
+        for team, members in sorted(teams.items()):
+            members.sort(
+                key=lambda m: (
+                    m[0].nom,
+                    m[0].prenom,
+                    m[0].matricule,
+                    list(KIND_LABELS).index(m[1].kind),
+                )
             )
-        )
-        entries = []
-        for employee, issued in members:
-            definition = catalog.forms[issued.form_id]
-            manager = by_matricule.get(employee.manager_matricule or "")
-            identity = Identity(
-                reference=issued.reference,
-                form_id=issued.form_id,
-                form_version=issued.form_version,
-                kind=definition.kind,
-                campaign=campaign,
-                matricule=employee.matricule,
-                employee_name=employee.full_name,
-                manager_name=manager.full_name if manager else None,
-                company=workspace.settings.company.name,
-                signature=issued.signature,
-                issued_on=issued.issued_at.date(),
-            )
-            values = prefill_values(definition, employee, manager, templates.context, today)
-            entries.append((templates.pdf(definition, issued.grid), identity, values))
-        everyone.extend(entries)
-        report.batches.append(_write_batch(print_folder / f"{team}.pdf", entries))
-    report.batches.append(_write_batch(print_folder / f"{ALL_FORMS_BATCH}.pdf", everyone))
+            with _AtomicFile(print_folder / f"{team}.pdf") as team_file:
+                team_batch = PrintBatch(team_file.handle)
+                for employee, issued in members:
+                    definition = catalog.forms[issued.form_id]
+                    manager = by_matricule.get(employee.manager_matricule or "")
+                    identity = Identity(
+                        reference=issued.reference,
+                        form_id=issued.form_id,
+                        form_version=issued.form_version,
+                        kind=definition.kind,
+                        campaign=campaign,
+                        matricule=employee.matricule,
+                        employee_name=employee.full_name,
+                        manager_name=manager.full_name if manager else None,
+                        company=workspace.settings.company.name,
+                        signature=issued.signature,
+                        issued_on=issued.issued_at.date(),
+                    )
+                    values = prefill_values(definition, employee, manager, templates.context, today)
+                    template = templates.pdf(definition, issued.grid)
+                    pages = template.flattened_pages(identity, values)
+                    team_batch.add(template, pages)
+                    everyone.add(template, pages)
+                team_batch.close()
+            report.batches.append(team_file.path)
+        everyone.close()
+    report.batches.append(everyone_file.path)
     return report
 
 
-def _write_batch(path: Path, entries: list[tuple[PdfTemplate, Identity, FormValues]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with tmp.open("wb") as handle:
-            write_print_batch(entries, handle)
-        tmp.replace(path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    return path
+class _AtomicFile:
+    """A file written under a temporary name and renamed into place only when complete."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tmp = path.with_name(f".{path.name}.part")
+
+    def __enter__(self) -> _AtomicFile:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle: BinaryIO = self._tmp.open("wb")
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self.handle.close()
+        if error is not None:
+            with suppress(OSError):
+                self._tmp.unlink()
+            return
+        try:
+            self._tmp.replace(self.path)
+        except OSError as exc:
+            with suppress(OSError):
+                self._tmp.unlink()
+            raise _write_error(self.path, exc) from exc
+
+
+def _write_error(path: Path, exc: OSError) -> GenerationError:
+    return GenerationError(
+        f"Impossible d'écrire {path} : {exc.strerror}. Le fichier est peut-être ouvert dans "
+        "Word ou le dossier protégé en écriture ; fermez-le et relancez la commande."
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -446,7 +476,4 @@ def write_atomically(path: Path, data: bytes) -> None:
     except OSError as exc:
         with suppress(OSError):
             tmp.unlink()
-        raise GenerationError(
-            f"Impossible d'écrire {path} : {exc.strerror}. Le fichier est peut-être ouvert dans "
-            "Word ou le dossier protégé en écriture ; fermez-le et relancez la commande."
-        ) from exc
+        raise _write_error(path, exc) from exc

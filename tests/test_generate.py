@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from entretien_forms.cli import cli
-from entretien_forms.errors import GenerationError
+from entretien_forms.errors import FormDefinitionError, GenerationError
 from entretien_forms.forms import load_catalog
 from entretien_forms.generate import (
     GenerationRequest,
@@ -258,3 +259,110 @@ def test_cli_rejects_unknown_format(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["generate", "--kind", "annuel", "--format", "odt"])
     assert result.exit_code == 2
     assert "formats possibles : docx, pdf" in result.output
+
+
+def _company_template(path: Path) -> None:
+    """A company's Word layout: a placeholder split by Word into runs, one tagged control."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    paragraph.add_run("Bonjour {{ salarie.pre")
+    paragraph.add_run("nom }}, entretien {{ campagne.annee }}.")
+    holder = document.add_paragraph("Poste : ")
+    holder._p.append(
+        parse_xml(
+            '<w:sdt xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            '<w:sdtPr><w:tag w:val="salarie.poste"/><w:id w:val="7"/><w:text/></w:sdtPr>'
+            "<w:sdtContent><w:r><w:t>poste</w:t></w:r></w:sdtContent></w:sdt>"
+        )
+    )
+    document.save(str(path))
+
+
+def _use_word_template(workspace: Workspace, name: str) -> None:
+    definition = workspace.templates_dir / "entretien-annuel.toml"
+    text = definition.read_text("utf-8")
+    definition.write_text(
+        text.replace('version = "2026.1"', f'version = "2026.1"\nword_template = "{name}"', 1),
+        "utf-8",
+    )
+
+
+def test_company_word_template_is_used_for_docx(workspace: Workspace, store: Store) -> None:
+    _company_template(workspace.templates_dir / "modele-maison.docx")
+    _use_word_template(workspace, "modele-maison.docx")
+
+    _, report = _generate(workspace, store, only=("S2",))
+
+    issued = report.issued[0]
+    with zipfile.ZipFile(workspace.outbox / str(issued.docx_path)) as archive:
+        body = archive.read("word/document.xml").decode("utf-8")
+        custom = archive.read("docProps/custom.xml").decode("utf-8")
+    text = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", body))
+    assert "Bonjour Éloïse, entretien 2026." in text, text
+    assert "Commerciale sédentaire" in body
+    assert f"<vt:lpwstr>{issued.reference}</vt:lpwstr>" in custom
+    # The PDF keeps the built-in layout, with the same fields.
+    fields = PdfReader(workspace.outbox / str(issued.pdf_path)).get_fields() or {}
+    assert fields["salarie.poste"].get("/V") == "Commerciale sédentaire"
+
+
+def test_company_word_template_mistakes_stop_before_any_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    init_workspace(ws)
+    workspace = open_workspace(ws)
+    bad = workspace.templates_dir / "modele-maison.docx"
+    _company_template(bad)
+    with zipfile.ZipFile(bad) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(
+        b"salarie.poste", b"salarie.postee"
+    )
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    _use_word_template(workspace, "modele-maison.docx")
+    roster = tmp_path / "salaries.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["-w", str(ws), "generate", str(roster), "--kind", "annuel", "--dry-run"]
+    )
+
+    assert result.exit_code == 1
+    assert "modele-maison.docx" in result.output and "salarie.postee" in result.output
+    assert not list(workspace.outbox.rglob("*.docx"))
+
+
+def test_missing_word_template_is_named(workspace: Workspace, store: Store) -> None:
+    _use_word_template(workspace, "absent.docx")
+
+    with pytest.raises(FormDefinitionError) as caught:
+        _generate(workspace, store)
+
+    assert str(caught.value) == (
+        "entretien-annuel.toml : word_template « absent.docx » introuvable : placez le modèle "
+        "Word dans le même dossier que entretien-annuel.toml et donnez seulement son nom de "
+        "fichier."
+    )
+
+
+def test_cli_roster_with_errors_generates_for_valid_rows_and_lists_the_rest(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    runner.invoke(cli, ["init", str(root)])
+    roster = tmp_path / "salaries.csv"
+    roster.write_text(ROSTER + "S5;Roy;Léa;31/02/2020;Vendeuse;Ventes;M1;\n", encoding="utf-8")
+
+    result = runner.invoke(
+        cli, ["-w", str(root), "generate", str(roster), "--kind", "annuel", "--format", "docx"]
+    )
+
+    assert result.exit_code == 1
+    assert "Ligne 6, colonne « Date d'entrée » : date impossible « 31/02/2020 »" in result.output
+    assert "4 formulaires émis (entretien annuel" in result.output
+    assert not list((root / "outbox").rglob("Roy-Lea-*"))

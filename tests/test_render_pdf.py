@@ -624,7 +624,7 @@ def test_print_batch_memory_does_not_grow_with_the_number_of_forms(
         def entries() -> Iterator[tuple[PdfTemplate, Identity, FormValues]]:
             for n in range(count):
                 if n % 20 == 0:
-                    gc.collect()  # segno leaves reference cycles: measure what is kept
+                    gc.collect()  # measure what is kept, not garbage awaiting collection
                 yield template, _identity(reference=f"EA-2026-{n:05d}"), values
 
         path = tmp_path / f"lot-{count}.pdf"

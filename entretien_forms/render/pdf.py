@@ -64,7 +64,7 @@ from entretien_forms.render._pdf_text import (
     width_function,
     winansi,
 )
-from entretien_forms.render.qr import qr_matrix, qr_payload
+from entretien_forms.render.qr import qr_payload, qr_rows
 
 __all__ = ["PdfTemplate", "write_print_batch"]
 
@@ -121,7 +121,7 @@ def _row_runs(bits: bytes) -> tuple[tuple[bytes, bytes], ...]:
 
 def _qr_ops(payload: str) -> bytes:
     """The QR code as one path of filled rectangles, one per run of dark modules in a row."""
-    matrix = qr_matrix(payload)
+    matrix = qr_rows(payload)
     size = len(matrix)
     unit = geo.QR_SIZE / (size + 2 * _QUIET_ZONE)
     ops = [
@@ -135,7 +135,7 @@ def _qr_ops(payload: str) -> bytes:
     ]
     for y, row in enumerate(reversed(matrix)):  # PDF's y axis goes up, the rows go down
         y_operand = b" %d " % y
-        ops += [x + y_operand + rest for x, rest in _row_runs(bytes(row))]
+        ops += [x + y_operand + rest for x, rest in _row_runs(row)]
     ops.append(b"f Q")
     return b"\n".join(ops)
 
@@ -594,50 +594,71 @@ class _BatchWriter:
         )
 
 
-def write_print_batch(
-    entries: Iterable[tuple[PdfTemplate, Identity, FormValues]], target: BinaryIO
-) -> int:
-    """Write every form flattened into one printable PDF; return the number of pages.
+class PrintBatch:
+    """One printable PDF being written, form by form, straight to its file.
 
-    Each form starts on an odd page (a blank page follows a form with an odd
-    page count, except the last one), so that duplex printing never puts two
-    employees on one sheet. The static pages of each template are written once
-    and shared by every form that uses them.
+    Forms are added as flattened pages (``PdfTemplate.flattened_pages``), so
+    that the same pages can go to several batches (a team's and the whole
+    company's) while being computed once. Each form starts on an odd page (a
+    blank page follows a form with an odd page count, except the last one), so
+    that duplex printing never puts two employees on one sheet. The static
+    pages of each template are written once and shared by every form using them.
     """
-    writer = _BatchWriter(target)
-    target.write(_HEADER)
-    writer.position = len(_HEADER)
-    catalog, page_tree = writer.reserve(), writer.reserve()
-    writer.write(b"<< /Type /Catalog /Pages %d 0 R /Lang (fr-FR) >>" % page_tree, catalog)
-    font_numbers: dict[str, int] = {}
-    # id(template) -> the template (kept so that its id is not reused), resources, static pages
-    shared: dict[int, tuple[PdfTemplate, int, list[int]]] = {}
-    kids = array("q")
-    pending_blank = False
-    for template, identity, values in entries:
-        if id(template) not in shared:
+
+    def __init__(self, target: BinaryIO) -> None:
+        self._writer = writer = _BatchWriter(target)
+        target.write(_HEADER)
+        writer.position = len(_HEADER)
+        self._catalog, self._page_tree = writer.reserve(), writer.reserve()
+        writer.write(
+            b"<< /Type /Catalog /Pages %d 0 R /Lang (fr-FR) >>" % self._page_tree, self._catalog
+        )
+        self._font_numbers: dict[str, int] = {}
+        # id(template) -> the template (kept so that its id is not reused), resources, statics
+        self._shared: dict[int, tuple[PdfTemplate, int, list[int]]] = {}
+        self._kids = array("q")
+        self._pending_blank = False
+
+    def add(self, template: PdfTemplate, pages: Sequence[bytes]) -> None:
+        """Append one form: ``pages`` are its ``flattened_pages``."""
+        writer, page_tree = self._writer, self._page_tree
+        if id(template) not in self._shared:
             for base in sorted({*template.drawn.fonts.values(), *_FONT_NAMES.values()}):
-                if base not in font_numbers:
-                    font_numbers[base] = writer.write(_font_dict(base))
-            resources = writer.write(_resources_dict(template.drawn.fonts, font_numbers))
+                if base not in self._font_numbers:
+                    self._font_numbers[base] = writer.write(_font_dict(base))
+            resources = writer.write(_resources_dict(template.drawn.fonts, self._font_numbers))
             statics = [writer.write(stream) for stream in template.static_streams]
-            shared[id(template)] = template, resources, statics
-        _, resources, statics = shared[id(template)]
-        if pending_blank:
-            kids.append(writer.write(b"<< /Type /Page /Parent %d 0 R >>" % page_tree))
-        for page, content in enumerate(template.flattened_pages(identity, values)):
+            self._shared[id(template)] = template, resources, statics
+        _, resources, statics = self._shared[id(template)]
+        if self._pending_blank:
+            self._kids.append(writer.write(b"<< /Type /Page /Parent %d 0 R >>" % page_tree))
+        for page, content in enumerate(pages):
             overlay = writer.write(content)
-            kids.append(
+            self._kids.append(
                 writer.write(
                     b"<< /Type /Page /Parent %d 0 R /Resources %d 0 R /Contents [%d 0 R %d 0 R] >>"
                     % (page_tree, resources, statics[page], overlay)
                 )
             )
-        pending_blank = template.page_count % 2 == 1
-    writer.write_page_tree(page_tree, kids)
-    info = writer.write(
-        b"<< /Title %s /Creator %s /Producer %s >>"
-        % (pdf_text(BATCH_TITLE), pdf_text(PRODUCER), pdf_text(PRODUCER))
-    )
-    writer.finish(catalog, info)
-    return len(kids)
+        self._pending_blank = len(pages) % 2 == 1
+
+    def close(self) -> int:
+        """Write the page tree, the metadata and the cross-reference table; return the pages."""
+        writer = self._writer
+        writer.write_page_tree(self._page_tree, self._kids)
+        info = writer.write(
+            b"<< /Title %s /Creator %s /Producer %s >>"
+            % (pdf_text(BATCH_TITLE), pdf_text(PRODUCER), pdf_text(PRODUCER))
+        )
+        writer.finish(self._catalog, info)
+        return len(self._kids)
+
+
+def write_print_batch(
+    entries: Iterable[tuple[PdfTemplate, Identity, FormValues]], target: BinaryIO
+) -> int:
+    """Write every form flattened into one printable PDF; return the number of pages."""
+    batch = PrintBatch(target)
+    for template, identity, values in entries:
+        batch.add(template, template.flattened_pages(identity, values))
+    return batch.close()

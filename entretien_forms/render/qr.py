@@ -11,18 +11,18 @@ from __future__ import annotations
 import struct
 import zlib
 
-import segno
+import zxingcpp
 
-# segno picks the best of the eight masks by scoring each one in pure Python,
-# which costs about 2 ms: more than a whole .docx render. Every mask is valid
-# (ISO/IEC 18004 stores it in the format information, so any reader finds it);
-# the scoring only avoids unlucky patterns, which short references printed at
-# 2 cm do not need. A fixed mask makes a QR code about five times cheaper.
-_MASK = 0
+# zxing-cpp (C++) encodes a short reference in about 0.2 ms, three times faster than
+# the pure-Python segno: with a code on every PDF page, drawn again in the print
+# batches, that is a third of the time of ``generate``. The inbox reads the codes
+# back with the same library.
+_FORMAT = zxingcpp.BarcodeFormat.QRCode
 # Light modules around the code: the standard asks for 4, but the code is
 # printed on a white page, away from other marks, where 2 are enough.
 _QUIET_ZONE = 2
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DARK_AS_ONE = bytes.maketrans(bytes(range(256)), b"\x01" * 128 + b"\x00" * 128)
 
 
 def qr_payload(reference: str, page: int | None = None, pages: int | None = None) -> str:
@@ -32,26 +32,33 @@ def qr_payload(reference: str, page: int | None = None, pages: int | None = None
     return f"{reference} p{page}/{pages}"
 
 
-def qr_matrix(payload: str) -> list[list[bool]]:
-    """The modules of the QR code of ``payload``, dark as ``True``, without quiet zone.
+def qr_rows(payload: str) -> list[bytes]:
+    """The modules of the QR code of ``payload``, one ``bytes`` per row, dark as 1.
 
     Error correction level M (15 % of the code can be lost): enough for a
     crumpled or stamped page, while keeping the code small.
     """
-    code = segno.make(payload, error="m", boost_error=False, micro=False, mask=_MASK)
-    return [[bool(module) for module in row] for row in code.matrix]
+    code = zxingcpp.create_barcode(payload, _FORMAT, ec_level="M")
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
+    side = image.shape[0] if image.shape else 0
+    pixels = image.tobytes().translate(_DARK_AS_ONE)
+    return [pixels[row * side : (row + 1) * side] for row in range(side)]
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The modules of the QR code of ``payload``, dark as ``True``, without quiet zone."""
+    return [[bool(module) for module in row] for row in qr_rows(payload)]
 
 
 def qr_png(payload: str, scale: int = 4) -> bytes:
     """The QR code of ``payload`` as a black and white PNG, ``scale`` pixels per module.
 
-    A 1-bit greyscale PNG with a 2-module quiet zone, written here rather than
-    by segno's PNG writer, which draws pixel by pixel and would cost more than
-    the rest of a .docx render.
+    A 1-bit greyscale PNG with a 2-module quiet zone: the format needs only a
+    header and a zlib stream, so no imaging library is pulled in for it.
     """
     if scale < 1:
         raise ValueError(f"QR scale must be at least 1, not {scale}")
-    matrix = qr_matrix(payload)
+    matrix = qr_rows(payload)
     side = (len(matrix) + 2 * _QUIET_ZONE) * scale
     row_bytes = (side + 7) // 8
     padding = "1" * (row_bytes * 8 - side)  # fills the last byte with white

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_ODD_ASCII_SPACE = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or a tab, a newline...
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 # Letters NFKD does not decompose into a base letter and an accent.
@@ -23,6 +24,8 @@ _LIGATURES = str.maketrans(
 
 def clean(value: str) -> str:
     """Trim, NFC-normalise and collapse runs of white space (non-breaking ones too)."""
+    if value.isascii() and not _ODD_ASCII_SPACE.search(value):
+        return value.strip()  # the common case, three times cheaper
     return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -291,23 +292,32 @@ class _RowReader:
 
     def resolve_managers(self) -> None:
         """Link each "manager" cell to an employee, by matricule, full name or e-mail."""
+        # First names and surnames repeat across a company: folding each part once
+        # and joining them costs a fraction of folding every full name both ways.
+        fold_part = lru_cache(maxsize=8192)(fold)
         keys: dict[str, str] = {}
         for e in self.employees:
-            for key in (e.matricule, f"{e.prenom} {e.nom}", f"{e.nom} {e.prenom}", e.email or ""):
+            prenom, nom = fold_part(e.prenom), fold_part(e.nom)
+            for key in (
+                fold(e.matricule),
+                f"{prenom} {nom}".strip(),
+                f"{nom} {prenom}".strip(),
+                fold(e.email) if e.email else "",
+            ):
                 if key:
-                    keys.setdefault(fold(key), e.matricule)
+                    keys.setdefault(key, e.matricule)
         resolved = []
         for e in self.employees:
             target = None
             if e.manager:
-                target = keys.get(fold(e.manager))
+                target = keys.get(fold_part(e.manager))
                 if target is None:
                     self.problem(
                         e.row, "manager", "warning", _unknown_manager(e.manager, self.gone)
                     )
             elif e.email_manager:
-                target = keys.get(fold(e.email_manager))
-            resolved.append(replace(e, manager_matricule=target))
+                target = keys.get(fold_part(e.email_manager))
+            resolved.append(e if target is None else replace(e, manager_matricule=target))
         self.employees = resolved
 
 

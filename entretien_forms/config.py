@@ -61,12 +61,20 @@ class RosterSettings:
 
 
 @dataclass(frozen=True)
+class InboxSettings:
+    max_file_mb: int = field(default=25, metadata=_key("taille_max_mo"))
+    polling: bool = field(default=False, metadata=_key("scrutation"))
+    poll_interval_s: int = field(default=2, metadata=_key("intervalle_scrutation_s"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about the workspace's choices."""
 
     company: CompanySettings = field(default_factory=CompanySettings)
     legal: LegalSettings = field(default_factory=LegalSettings)
     roster: RosterSettings = field(default_factory=RosterSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
     # Job title keywords per skills grid, in the order they are tried.
     job_grids: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
@@ -95,6 +103,7 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "entreprise": ("company", CompanySettings),
     "regles": ("legal", LegalSettings),
     "lecture": ("roster", RosterSettings),
+    "retours": ("inbox", InboxSettings),
 }
 _GRIDS_SECTION = "grilles"
 _CHOICES: dict[str, tuple[str, ...]] = {

@@ -46,3 +46,16 @@ class UnknownFormError(EntretienError):
 
 class GenerationError(EntretienError):
     """Forms could not be generated (output folder not writable, nothing to generate...)."""
+
+
+class RejectedFile(EntretienError):
+    """A file dropped in the inbox cannot be taken: ``str()`` says why, ``advice`` what to do.
+
+    Both are French sentences written into the ``.txt`` left beside the file
+    in ``rejected/``, for the HR person who will open that folder.
+    """
+
+    def __init__(self, reason: str, advice: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.advice = advice

@@ -89,6 +89,46 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX issued_forms_lookup ON issued_forms(matricule, kind, campaign);
     """,
+    # 3: returned forms, their answers, and what happened to every file of the inbox.
+    """
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL,
+        matricule TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL CHECK (format IN ('docx', 'pdf')),
+        producer TEXT,
+        paper INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'valide' CHECK (status IN ('valide', 'remplace')),
+        superseded_by INTEGER REFERENCES submissions(id),
+        warnings TEXT NOT NULL DEFAULT '[]',
+        archive_path TEXT NOT NULL,
+        filed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX submissions_current ON submissions(matricule, kind, campaign, status);
+    CREATE TABLE answers (
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        field_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        method TEXT NOT NULL,
+        PRIMARY KEY (submission_id, field_id)
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        sha256 TEXT,
+        reference TEXT,
+        detail TEXT
+    );
+    """,
 )
 
 # Employee attributes stored as columns, in table order (row/extra handled apart).
@@ -131,6 +171,61 @@ class IssuedForm:
 
 _ISSUED_COLUMNS = tuple(f.name for f in fields(IssuedForm))
 
+AnswerValue = str | int | float | bool | list[str]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    field_id: str
+    value: AnswerValue  # dates as ISO strings, ratings as int, check boxes as bool
+    method: str  # inbox.model.Method
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One returned form, as received; ``status`` tells whether a later return replaced it."""
+
+    reference: str
+    matricule: str
+    form_id: str
+    kind: str
+    campaign: str
+    form_version: str
+    received_at: datetime
+    source_file: str
+    sha256: str
+    format: str
+    producer: str | None
+    paper: bool
+    warnings: tuple[str, ...]
+    archive_path: str
+    status: str = "valide"
+    filed: bool = False
+    id: int | None = None
+    superseded_by: int | None = None
+
+
+_SUBMISSION_COLUMNS = (
+    "reference",
+    "matricule",
+    "form_id",
+    "kind",
+    "campaign",
+    "form_version",
+    "received_at",
+    "source_file",
+    "sha256",
+    "format",
+    "producer",
+    "paper",
+    "warnings",
+    "archive_path",
+    "status",
+    "filed",
+    "id",
+    "superseded_by",
+)
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -153,6 +248,9 @@ class Store:
             connection = sqlite3.connect(path, isolation_level=None)
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA journal_mode = WAL")
+            # The watcher and a command typed by HR may write at the same time:
+            # wait for the other's transaction instead of failing at once.
+            connection.execute("PRAGMA busy_timeout = 15000")
             store = cls(connection)
             store._migrate(path)
         except sqlite3.DatabaseError as exc:
@@ -353,6 +451,131 @@ class Store:
                     values,
                 )
 
+    # --- returned forms ---------------------------------------------------------
+
+    def record_submission(
+        self, submission: Submission, answers: list[StoredAnswer], *, now: datetime
+    ) -> int:
+        """Store a return and its answers in one transaction; it replaces the current one.
+
+        The file is not yet filed (``filed`` = 0): ``mark_filed`` is called once it
+        sits in the archive, so a crash in between is finished at the next start.
+        """
+        with self.transaction() as db:
+            values = [getattr(submission, c) for c in _SUBMISSION_COLUMNS[:-2]]
+            values[_SUBMISSION_COLUMNS.index("received_at")] = submission.received_at.isoformat(
+                timespec="seconds"
+            )
+            values[_SUBMISSION_COLUMNS.index("warnings")] = json.dumps(
+                list(submission.warnings), ensure_ascii=False
+            )
+            cursor = db.execute(
+                f"INSERT INTO submissions ({', '.join(_SUBMISSION_COLUMNS[:-2])}) "
+                f"VALUES ({', '.join('?' * (len(_SUBMISSION_COLUMNS) - 2))})",
+                values,
+            )
+            new_id = int(cursor.lastrowid or 0)
+            db.execute(
+                "UPDATE submissions SET status = 'remplace', superseded_by = ? "
+                "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
+                "AND id != ?",
+                (new_id, submission.matricule, submission.kind, submission.campaign, new_id),
+            )
+            db.executemany(
+                "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?)",
+                [
+                    (new_id, a.field_id, json.dumps(a.value, ensure_ascii=False), a.method)
+                    for a in answers
+                ],
+            )
+            self._audit(
+                db,
+                now,
+                "recu",
+                submission.source_file,
+                submission.sha256,
+                submission.reference,
+                "; ".join(submission.warnings) or None,
+            )
+        return new_id
+
+    def mark_filed(self, submission_id: int, *, now: datetime) -> None:
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT source_file, sha256, reference, archive_path FROM submissions WHERE id = ?",
+                (submission_id,),
+            ).fetchone()
+            db.execute("UPDATE submissions SET filed = 1 WHERE id = ?", (submission_id,))
+            if row is not None:
+                self._audit(db, now, "archive", row[0], row[1], row[2], row[3])
+
+    def submission_by_sha256(self, sha256: str) -> Submission | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions WHERE sha256 = ?",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else _submission_from_row(row)
+
+    def unfiled_submissions(self) -> list[Submission]:
+        rows = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions WHERE filed = 0 ORDER BY id"
+        ).fetchall()
+        return [_submission_from_row(r) for r in rows]
+
+    def submissions(self, *, current_only: bool = True) -> list[Submission]:
+        """Returned forms, oldest first; by default only those not replaced by a later return."""
+        query = f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions"
+        if current_only:
+            query += " WHERE status = 'valide'"
+        rows = self._db.execute(query + " ORDER BY id").fetchall()
+        return [_submission_from_row(r) for r in rows]
+
+    def answers(self, submission_id: int) -> list[StoredAnswer]:
+        rows = self._db.execute(
+            "SELECT field_id, value, method FROM answers WHERE submission_id = ? ORDER BY rowid",
+            (submission_id,),
+        ).fetchall()
+        return [StoredAnswer(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    def log_event(
+        self,
+        event: str,
+        source_file: str,
+        *,
+        now: datetime,
+        sha256: str | None = None,
+        reference: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Add a line to the audit log (a rejection, a duplicate, a recovered file...)."""
+        with self.transaction() as db:
+            self._audit(db, now, event, source_file, sha256, reference, detail)
+
+    def audit_log(self) -> list[tuple[str, str, str, str | None, str | None]]:
+        """(at, event, source file, reference, detail), oldest first."""
+        return [
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in self._db.execute(
+                "SELECT at, event, source_file, reference, detail FROM audit_log ORDER BY id"
+            )
+        ]
+
+    @staticmethod
+    def _audit(
+        db: sqlite3.Connection,
+        now: datetime,
+        event: str,
+        source_file: str,
+        sha256: str | None,
+        reference: str | None,
+        detail: str | None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO audit_log (at, event, source_file, sha256, reference, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (now.isoformat(timespec="seconds"), event, source_file, sha256, reference, detail),
+        )
+
     def history(self, matricule: str) -> list[HistoryEntry]:
         rows = self._db.execute(
             "SELECT i.imported_at, i.source_name, h.field, h.old_value, h.new_value "
@@ -382,6 +605,15 @@ def _history(
             None if new is None else str(new),
         ),
     )
+
+
+def _submission_from_row(row: tuple[Any, ...]) -> Submission:
+    values = dict(zip(_SUBMISSION_COLUMNS, row, strict=True))
+    values["received_at"] = datetime.fromisoformat(values["received_at"])
+    values["warnings"] = tuple(json.loads(values["warnings"]))
+    values["paper"] = bool(values["paper"])
+    values["filed"] = bool(values["filed"])
+    return Submission(**values)
 
 
 def _issued_from_row(row: tuple[Any, ...]) -> IssuedForm:

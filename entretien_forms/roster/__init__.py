@@ -30,7 +30,7 @@ from entretien_forms.roster.model import (
 )
 from entretien_forms.text import clean, fold
 
-__all__ = ["Employee", "Excluded", "Problem", "Roster", "read_roster"]
+__all__ = ["Employee", "Excluded", "Problem", "Roster", "parse_french_date", "read_roster"]
 
 _REQUIRED = tuple(f.name for f in FIELDS if f.required)
 # First words of the summary lines some exports put under the table.
@@ -319,6 +319,18 @@ class _RowReader:
                 target = keys.get(fold_part(e.email_manager))
             resolved.append(e if target is None else replace(e, manager_matricule=target))
         self.employees = resolved
+
+
+def parse_french_date(text: str, today: date) -> date | None:
+    """A date as people type it (14/03/2021, 14/3/21, 2021-03-14, 14 mars 2021), or None.
+
+    The roster's date reading, shared with the inbox so that a form's date
+    answers are read exactly like the roster's dates.
+    """
+    try:
+        return _values.parse_date(text, today)
+    except _values.BadValue:
+        return None
 
 
 def _unknown_manager(name: str, gone: set[str]) -> str:

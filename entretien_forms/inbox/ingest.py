@@ -1,0 +1,399 @@
+"""Take one returned file through the inbox: store its answers and archive it, or set it aside.
+
+The steps are small and in this order: preflight (ignored name, size, type by
+content, hash, duplicate) → identify (reference in the ledger, signature) →
+extract (one reader per format) → validate (one set of rules) → store (one
+transaction) → file away. Whatever happens, the file ends up in exactly one
+place: ``archive/<campagne>/<matricule>/`` once its answers are committed,
+``rejected/`` with a ``.txt`` saying why and what to do, or still in the
+inbox if the process was killed, to be finished at the next run.
+
+Crash safety rests on two facts: the submission row is committed *before*
+the file moves (with ``filed`` = 0), and a move is a single rename. A file
+found in the inbox whose hash is already stored but not filed is the
+interrupted case: it is moved, not counted again. The same bytes arriving
+once the first copy is filed are a duplicate, set aside with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from weakref import WeakKeyDictionary
+
+from entretien_forms.errors import EntretienError, RejectedFile
+from entretien_forms.forms import Catalog, load_catalog
+from entretien_forms.forms.model import FormLayout
+from entretien_forms.generate import label_context
+from entretien_forms.identity import verify
+from entretien_forms.inbox import docx_reader, pdf_reader
+from entretien_forms.inbox.model import ClaimedIdentity, Extraction
+from entretien_forms.inbox.preflight import is_ignored, sniff
+from entretien_forms.inbox.validate import validate_answers
+from entretien_forms.sanitize import safe_filename
+from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
+from entretien_forms.workspace import Workspace
+
+Status = Literal["ok", "rejected", "ignored"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file, with the French line the user reads."""
+
+    path: Path
+    status: Status
+    message: str
+    reference: str | None = None
+    destination: Path | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+class Inbox:
+    """The inbox of one workspace, with what is worth loading once per run."""
+
+    def __init__(self, workspace: Workspace, store: Store) -> None:
+        self.workspace = workspace
+        self.store = store
+        self._catalog: Catalog | None = None
+        self._layouts: dict[tuple[str, str | None, str], FormLayout] = {}
+        self._secret: bytes | None = None
+
+    # --- public --------------------------------------------------------------
+
+    def recover(self, *, now: datetime | None = None) -> list[Outcome]:
+        """Finish what a killed run left: submissions stored but whose file did not move."""
+        now = now or datetime.now()
+        done = []
+        for submission in self.store.unfiled_submissions():
+            archived = self.workspace.root / submission.archive_path
+            source = self.workspace.inbox / submission.source_file
+            if not archived.exists() and source.is_file() and _sha256(source) == submission.sha256:
+                archived.parent.mkdir(parents=True, exist_ok=True)
+                source.replace(archived)
+            if archived.exists():
+                assert submission.id is not None
+                self.store.mark_filed(submission.id, now=now)
+                done.append(
+                    Outcome(source, "ok", f"OK      {submission.source_file} (reprise après "
+                            f"interruption) → {submission.archive_path}",
+                            submission.reference, archived)
+                )  # fmt: skip
+        return done
+
+    def process(self, path: Path, *, now: datetime | None = None) -> Outcome:
+        """Take ``path`` through every step; never raises for a bad file."""
+        now = now or datetime.now()
+        if is_ignored(path):
+            return Outcome(path, "ignored", f"ignoré  {path.name} (fichier temporaire)")
+        try:
+            data = self._read(path)
+        except RejectedFile as rejection:
+            return self._reject(path, rejection, None, now)
+        except FileNotFoundError:
+            return Outcome(path, "ignored", f"ignoré  {path.name} (disparu entre-temps)")
+        sha = hashlib.sha256(data).hexdigest()
+        known = self.store.submission_by_sha256(sha)
+        if known is not None and not known.filed and known.id is not None:
+            try:
+                return self._file_away(path, known, now, recovered=True)
+            except FileNotFoundError:
+                return Outcome(
+                    path, "ignored", f"ignoré  {path.name} (traité par un autre processus)"
+                )
+        try:
+            if known is not None:
+                raise RejectedFile(
+                    f"{path.name} a déjà été reçu le {known.received_at:%d/%m/%Y à %H:%M} "
+                    f"(formulaire {known.reference}, fichier {known.source_file}) : doublon "
+                    "exact, non compté une deuxième fois.",
+                    "Rien à faire : les réponses sont déjà enregistrées. Pour corriger un "
+                    "formulaire, déposez la version modifiée.",
+                )
+            submission, answers = self._read_form(path, data, sha, now)
+        except RejectedFile as rejection:
+            return self._reject(path, rejection, sha, now)
+        except EntretienError as error:  # a broken form definition in templates/, say
+            return self._reject(
+                path,
+                RejectedFile(str(error), "Corrigez le problème indiqué puis redéposez le fichier."),
+                sha,
+                now,
+            )
+        try:
+            self.store.record_submission(submission, answers, now=now)
+        except sqlite3.IntegrityError:
+            # Another process (the watcher, a second « entretien ingest ») stored these
+            # very bytes between our check and our write: it also files the document.
+            return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
+        stored = self.store.submission_by_sha256(sha)
+        assert stored is not None
+        try:
+            return self._file_away(path, stored, now, recovered=False)
+        except FileNotFoundError:
+            return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
+
+    # --- steps ---------------------------------------------------------------
+
+    def _read(self, path: Path) -> bytes:
+        limit = self.workspace.settings.inbox.max_file_mb * 1_000_000
+        size = path.stat().st_size
+        if size > limit:
+            raise RejectedFile(
+                f"{path.name} pèse {size // 1_000_000} Mo, au-delà de la limite de "
+                f"{limit // 1_000_000} Mo pour un formulaire.",
+                "Enregistrez le formulaire sans images lourdes (ou scannez-le en 200 dpi, noir "
+                "et blanc) ; la limite se règle dans entretien.toml, [retours] taille_max_mo.",
+            )
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+
+    def _read_form(
+        self, path: Path, data: bytes, sha: str, now: datetime
+    ) -> tuple[Submission, list[StoredAnswer]]:
+        fmt = sniff(data, path.name)
+        if fmt == "docx":
+            claimed = docx_reader.identify_docx(data, path.name)
+        else:
+            claimed = pdf_reader.identify_pdf(data, path.name)
+        issued = self._issued(path.name, claimed)
+        layout, version_note = self._layout(issued, now.date())
+        extraction: Extraction
+        if fmt == "docx":
+            extraction = docx_reader.extract_docx(data, path.name, layout)
+        else:
+            extraction = pdf_reader.extract_pdf(data, path.name, layout)
+        if not extraction.paper:
+            self._check_signature(path.name, claimed, issued)
+        warnings = list(extraction.notes)
+        if version_note:
+            warnings.append(version_note)
+        if issued.status == "remplace":
+            warnings.append(
+                f"Ce formulaire ({issued.reference}) avait été remplacé par "
+                f"{issued.replaced_by} ; ses réponses sont enregistrées quand même."
+            )
+        answers: list[StoredAnswer] = []
+        if extraction.paper:
+            warnings.append(
+                "Formulaire papier : l'entretien est enregistré, les réponses sont à saisir."
+            )
+        else:
+            checked = validate_answers(layout, extraction.answers, today=now.date())
+            answers = checked.answers
+            warnings.extend(checked.warnings)
+        archive = self._archive_path(path, issued, now)
+        submission = Submission(
+            reference=issued.reference,
+            matricule=issued.matricule,
+            form_id=issued.form_id,
+            kind=issued.kind,
+            campaign=issued.campaign,
+            form_version=issued.form_version,
+            received_at=now,
+            source_file=path.name,
+            sha256=sha,
+            format=fmt,
+            producer=extraction.producer,
+            paper=extraction.paper,
+            warnings=tuple(warnings),
+            archive_path=archive.relative_to(self.workspace.root).as_posix(),
+        )
+        return submission, answers
+
+    def _issued(self, name: str, claimed: ClaimedIdentity) -> IssuedForm:
+        if not claimed.reference:
+            raise RejectedFile(
+                f"{name} n'est pas reconnu comme un formulaire d'entretien de cet outil : il ne "
+                "porte pas de référence (ni dans ses propriétés, ni en QR code).",
+                "Utilisez le formulaire envoyé par les RH (dossier outbox/), rempli sans le "
+                "recopier dans un nouveau document, puis déposez-le à nouveau.",
+            )
+        issued = self.store.issued(claimed.reference)
+        if issued is None:
+            raise RejectedFile(
+                f"{name} porte la référence {claimed.reference}, inconnue de cet espace de "
+                "travail : formulaire d'un autre espace de travail, d'une autre installation "
+                "ou référence modifiée.",
+                "Vérifiez que le formulaire a bien été émis depuis cet espace (entretien "
+                "generate) ; sinon déposez-le dans l'espace de travail qui l'a émis.",
+            )
+        return issued
+
+    def _check_signature(self, name: str, claimed: ClaimedIdentity, issued: IssuedForm) -> None:
+        secret = self._secret = self._secret or self.workspace.secret()
+        fields = {
+            "matricule": claimed.matricule,
+            "kind": claimed.kind,
+            "campaign": claimed.campaign,
+            "version": claimed.form_version,
+        }
+        expected = {
+            "matricule": issued.matricule,
+            "kind": issued.kind,
+            "campaign": issued.campaign,
+            "version": issued.form_version,
+        }
+        changed = [key for key, value in fields.items() if value != expected[key]]
+        intact = (
+            not changed
+            and claimed.signature is not None
+            and verify(
+                secret,
+                claimed.signature,
+                reference=issued.reference,
+                matricule=issued.matricule,
+                kind=issued.kind,
+                campaign=issued.campaign,
+                version=issued.form_version,
+            )
+        )
+        if not intact:
+            what = ", ".join(changed) if changed else "signature"
+            raise RejectedFile(
+                f"{name} : l'identité du formulaire {issued.reference} a été modifiée "
+                f"({what} ne correspond plus à ce qui a été émis) ou il vient d'un autre "
+                "espace de travail.",
+                "Demandez au responsable de remplir le formulaire d'origine sans modifier ses "
+                "propriétés, ou réémettez-le (entretien generate --only MATRICULE --force).",
+            )
+
+    def _layout(self, issued: IssuedForm, today: date) -> tuple[FormLayout, str | None]:
+        if self._catalog is None:
+            self._catalog = load_catalog(self.workspace.templates_dir)
+        definition = self._catalog.forms.get(issued.form_id)
+        if definition is None:
+            raise RejectedFile(
+                f"Le modèle « {issued.form_id} » du formulaire {issued.reference} n'existe plus "
+                "dans templates/ : impossible de relire les réponses.",
+                f"Remettez le fichier du modèle « {issued.form_id} » dans templates/ puis "
+                "redéposez le formulaire.",
+            )
+        key = (issued.form_id, issued.grid, issued.campaign)
+        if key not in self._layouts:
+            context = label_context(self.workspace, issued.campaign, today)
+            self._layouts[key] = definition.layout(issued.grid, context)
+        note = None
+        if definition.version != issued.form_version:
+            note = (
+                f"Formulaire émis avec la version {issued.form_version} du modèle, relu avec la "
+                f"version {definition.version} : vérifiez les champs modifiés entre-temps."
+            )
+        return self._layouts[key], note
+
+    def _archive_path(self, path: Path, issued: IssuedForm, now: datetime) -> Path:
+        folder = (
+            self.workspace.root
+            / "archive"
+            / safe_filename(issued.campaign)
+            / safe_filename(issued.matricule)
+        )
+        stem = f"{safe_filename(path.stem)}-{now:%Y%m%d-%H%M%S}"
+        suffix = path.suffix.lower() if path.suffix.lower() in (".docx", ".pdf") else ""
+        candidate, n = folder / f"{stem}{suffix}", 1
+        while candidate.exists():
+            n += 1
+            candidate = folder / f"{stem}-{n}{suffix}"
+        return candidate
+
+    # --- filing ----------------------------------------------------------------
+
+    def _file_away(
+        self, path: Path, submission: Submission, now: datetime, *, recovered: bool
+    ) -> Outcome:
+        target = self.workspace.root / submission.archive_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)  # one rename: the file is in one place or the other
+        assert submission.id is not None
+        self.store.mark_filed(submission.id, now=now)
+        note = " (reprise après interruption)" if recovered else ""
+        extra = f" ; {len(submission.warnings)} remarque(s)" if submission.warnings else ""
+        paper = " [papier]" if submission.paper else ""
+        return Outcome(
+            path,
+            "ok",
+            f"OK      {path.name}{note} → {submission.archive_path} "
+            f"({submission.reference}{paper}){extra}",
+            submission.reference,
+            target,
+            submission.warnings,
+        )
+
+    def _reject(
+        self, path: Path, rejection: RejectedFile, sha: str | None, now: datetime
+    ) -> Outcome:
+        folder = self.workspace.root / "rejected"
+        folder.mkdir(parents=True, exist_ok=True)
+        target, n = folder / path.name, 1
+        # A reason note without its file is what a kill between the two writes leaves:
+        # that name is free again and the note is rewritten.
+        while target.exists():
+            n += 1
+            target = folder / f"{path.stem}-{n}{path.suffix}"
+        note = target.with_name(target.name + ".txt")
+        note.write_text(
+            f"Fichier : {path.name}\nReçu le : {now:%d/%m/%Y à %H:%M}\n\n"
+            f"Pourquoi il est mis de côté :\n{rejection.reason}\n\nQue faire :\n"
+            f"{rejection.advice}\n",
+            encoding="utf-8",
+        )
+        try:
+            path.replace(target)
+        except FileNotFoundError:
+            with suppress(OSError):
+                note.unlink()
+            return Outcome(path, "ignored", f"ignoré  {path.name} (disparu entre-temps)")
+        self.store.log_event("rejete", path.name, now=now, sha256=sha, detail=rejection.reason)
+        return Outcome(path, "rejected", f"REJETÉ  {path.name} : {rejection.reason}", None, target)
+
+
+_INBOXES: WeakKeyDictionary[Store, Inbox] = WeakKeyDictionary()
+
+
+def ingest_file(
+    workspace: Workspace, store: Store, path: Path, *, now: datetime | None = None
+) -> Outcome:
+    """Process one file (the watcher's entry point); caches what is loaded once per store."""
+    inbox = _INBOXES.get(store)
+    if inbox is None or inbox.workspace.root != workspace.root:
+        inbox = _INBOXES[store] = Inbox(workspace, store)
+        inbox.recover(now=now)
+    return inbox.process(path, now=now)
+
+
+def ingest_paths(
+    workspace: Workspace, store: Store, paths: list[Path], *, now: datetime | None = None
+) -> IngestReport:
+    """Process files and folders (every file below them), in name order."""
+    inbox = Inbox(workspace, store)
+    report = IngestReport(inbox.recover(now=now))
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        elif path.is_file():
+            files.append(path)
+    for file in files:
+        report.outcomes.append(inbox.process(file, now=now))
+    return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,864 @@
+"""The PDF reader: fields filled by pypdf and by PyMuPDF, paper forms by QR code, hostile files.
+
+Fixtures are our own forms, rendered with ``PdfTemplate`` and filled in code
+the way a viewer saves what a person does. PyMuPDF writes its own appearance
+streams and dictionaries, so it stands for a second viewer. Paper forms are
+print batches, and "scans": their pages rendered to images and put back in
+an image-only PDF.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from entretien_forms.errors import RejectedFile
+from entretien_forms.forms import campaign_context, load_catalog, prefill_values
+from entretien_forms.forms.model import Field, FormLayout, FormValues, Identity, Section
+from entretien_forms.inbox import pdf_reader
+from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
+from entretien_forms.inbox.pdf_reader import extract_pdf, identify_pdf
+from entretien_forms.render.pdf import PdfTemplate, write_print_batch
+from entretien_forms.render.qr import qr_payload, qr_png
+from entretien_forms.roster import Employee
+
+NAME = "EA-2026-00042.pdf"
+TODAY = date(2026, 11, 26)
+CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
+EMPLOYEE = Employee(
+    matricule="S004",
+    nom="Lefèvre",
+    prenom="Éloïse",
+    date_entree=date(2019, 3, 4),
+    poste="Commerciale sédentaire",
+    row=5,
+    service="Ventes",
+    extra={"CA réalisé": 125000},
+)
+SHORT = FormLayout(
+    form_id="court",
+    title="Formulaire court",
+    kind="professionnel",
+    version="1",
+    grid=None,
+    privacy_notice="Ne notez ici aucune donnée de santé.",
+    sections=(
+        Section(
+            "Souhaits",
+            None,
+            (
+                Field("souhaits", "Souhaits", "longtext", lines=3),
+                Field("accord", "Accord", "checkbox"),
+            ),
+        ),
+    ),
+)
+# What a person types, ticks and picks in the annual form, as a viewer stores it.
+TYPED = {
+    "entretien.date": "12/01/2027",
+    "entretien.mode": "Visio",
+    "bilan.reussites": "Contrat « Dupont » signé (120 k€)\nDeux recrutements – enfin !",
+    "objectifs.3.cible": "15 %",
+    "competences.crm.manager": "3",  # the item's value
+    "competences.crm.auto": "2 – En cours",  # the text shown, which some viewers store
+    "formations.2.theme": "Négociation \\ achats",
+}
+# Read back: the item's value for both combo boxes.
+TYPED_READ = {**TYPED, "competences.crm.auto": "2"}
+
+
+def _identity(reference: str = "EA-2026-00042", **changes: Any) -> Identity:
+    values: dict[str, Any] = {
+        "reference": reference,
+        "form_id": "entretien-annuel",
+        "form_version": "2026.1",
+        "kind": "annuel",
+        "campaign": "2026",
+        "matricule": "S004",
+        "employee_name": "Éloïse Lefèvre",
+        "manager_name": "Claire Martin",
+        "company": "Horizon SAS",
+        "signature": "0f" * 32,
+        "issued_on": TODAY,
+        **changes,
+    }
+    return Identity(**values)
+
+
+CLAIMED = ClaimedIdentity(
+    reference="EA-2026-00042",
+    form_id="entretien-annuel",
+    form_version="2026.1",
+    kind="annuel",
+    campaign="2026",
+    matricule="S004",
+    signature="0f" * 32,
+)
+
+
+@cache
+def _annual() -> tuple[PdfTemplate, FormValues]:
+    definition = load_catalog(None).for_kind("annuel", None)
+    layout = definition.layout("commercial", CONTEXT)
+    return PdfTemplate.compile(layout), prefill_values(definition, EMPLOYEE, None, CONTEXT, TODAY)
+
+
+@cache
+def _short() -> PdfTemplate:
+    return PdfTemplate.compile(SHORT)
+
+
+def _short_identity(reference: str = "EP-2026-00007") -> Identity:
+    return _identity(reference, form_id="court", form_version="1", kind="professionnel")
+
+
+@cache
+def _short_pdf() -> bytes:
+    return _short().render(_short_identity(), {})
+
+
+@cache
+def _short_filled() -> bytes:
+    return _fill_with_pypdf(_short_pdf(), {"souhaits": "Devenir référente (CRM)\nFormation Excel"})
+
+
+@pytest.fixture(scope="module")
+def annual_layout() -> FormLayout:
+    return _annual()[0].layout
+
+
+@pytest.fixture(scope="module")
+def annual_pdf() -> bytes:
+    template, values = _annual()
+    return template.render(_identity(), values)
+
+
+@pytest.fixture(scope="module")
+def pymupdf() -> ModuleType:
+    """PyMuPDF, a second PDF library: skipped where missing, but required in CI."""
+    try:
+        import pymupdf  # a test-only dependency
+    except ImportError:
+        if os.environ.get("ENTRETIEN_INTEGRATION") == "required":
+            pytest.fail("PyMuPDF is not installed (pip install pymupdf)")
+        pytest.skip("PyMuPDF is not installed (pip install pymupdf)")
+    return pymupdf
+
+
+def _prefilled() -> dict[str, str | bool]:
+    """What the pristine annual form holds: pre-filled answers, unticked boxes, reference."""
+    template, values = _annual()
+    boxes = [p.spec.name for p in template.drawn.widgets if p.spec.kind == "checkbox"]
+    return {**values, **dict.fromkeys(boxes, False), "entretien_reference": "EA-2026-00042"}
+
+
+def _values(extraction: Extraction) -> dict[str, str | bool]:
+    assert {answer.method for answer in extraction.answers.values()} <= {"control"}
+    return {key: answer.value for key, answer in extraction.answers.items()}
+
+
+def _fill_with_pypdf(pdf: bytes, values: Mapping[str, str], **metadata: str) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, dict(values), auto_regenerate=False)
+    if metadata:
+        writer.add_metadata({f"/{key}": value for key, value in metadata.items()})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _fill_with_pymupdf(
+    pymupdf: ModuleType, pdf: bytes, values: Mapping[str, str | bool], **save: Any
+) -> bytes:
+    document = pymupdf.open(stream=pdf, filetype="pdf")
+    for page in document:
+        for widget in page.widgets():
+            if widget.field_name in values:
+                value = values[widget.field_name]
+                widget.field_value = widget.on_state() if value is True else value
+                widget.update()
+    data: bytes = document.tobytes(**save)
+    document.close()
+    return data
+
+
+def _edit(pdf: bytes, change: Callable[[PdfWriter], None]) -> bytes:
+    """The PDF rewritten by pypdf after ``change`` worked on its objects."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    change(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _terminal(writer: PdfWriter, name: str) -> DictionaryObject:
+    """The field dictionary named ``name`` (its full dotted name)."""
+
+    def walk(kids: ArrayObject, prefix: str) -> Iterator[tuple[str, DictionaryObject]]:
+        for kid in kids:
+            node = kid.get_object()
+            full = f"{prefix}.{node['/T']}" if prefix else str(node["/T"])
+            yield full, node
+            yield from walk(node.get("/Kids", ArrayObject()), full)
+
+    fields = writer.root_object["/AcroForm"]["/Fields"]
+    return next(node for full, node in walk(fields, "") if full == name)
+
+
+def _with_pypdf_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the fast reader decline every file, so that pypdf reads them all."""
+
+    def decline(data: bytes) -> None:
+        raise pdf_reader._Unsupported("test")
+
+    monkeypatch.setattr(pdf_reader, "_FastSyntax", decline)
+
+
+def _batch(entries: list[tuple[PdfTemplate, Identity, FormValues]]) -> bytes:
+    target = io.BytesIO()
+    write_print_batch(iter(entries), target)
+    return target.getvalue()
+
+
+def _pages(pdf: bytes, keep: list[int]) -> bytes:
+    """Only the pages ``keep`` (0-based) of ``pdf``, as a partial print or scan would."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for index in keep:
+        writer.add_page(reader.pages[index])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _scan(pdf: bytes, dpi: int = 150) -> bytes:
+    """The pages as a scanner gives them: greyscale images in an image-only PDF."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        images = [page.render(scale=dpi / 72, grayscale=True).to_pil() for page in document]
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return buffer.getvalue()
+
+
+def _rejection(data: bytes, name: str = NAME) -> RejectedFile:
+    with pytest.raises(RejectedFile) as caught:
+        extract_pdf(data, name, None)
+    with pytest.raises(RejectedFile) as identified:
+        identify_pdf(data, name)
+    assert (identified.value.reason, identified.value.advice) == (
+        caught.value.reason,
+        caught.value.advice,
+    )
+    return caught.value
+
+
+# --------------------------------------------------------------------------- filled forms
+
+
+def test_pristine_form_gives_its_identity_and_prefilled_answers(annual_pdf: bytes) -> None:
+    assert pdf_reader._FastSyntax(annual_pdf)  # read without pypdf
+    extraction = extract_pdf(annual_pdf, NAME, None)
+    assert extraction.identity == CLAIMED
+    assert _values(extraction) == _prefilled()
+    assert (extraction.paper, extraction.pages, extraction.page_count) == (False, (), None)
+    assert extraction.producer == "entretien-forms"
+    assert extraction.notes == []
+    assert identify_pdf(annual_pdf, NAME) == CLAIMED
+
+
+def test_form_filled_with_pypdf_reads_back_what_was_filled(annual_pdf: bytes) -> None:
+    filled = _fill_with_pypdf(
+        annual_pdf,
+        {**TYPED, "formations.2.obligatoire": "/Oui"},
+        Producer="macOS Version 14.5 (Build 23F79) Quartz PDFContext",
+        Creator="Aperçu",
+    )
+    extraction = extract_pdf(filled, NAME, None)
+    assert _values(extraction) == {
+        **_prefilled(),
+        **TYPED_READ,
+        "formations.2.obligatoire": True,
+    }
+    assert extraction.identity == CLAIMED
+    assert extraction.producer == "macOS Version 14.5 (Build 23F79) Quartz PDFContext (Aperçu)"
+
+
+def test_form_filled_with_pymupdf_reads_back_what_was_filled(
+    annual_pdf: bytes, pymupdf: ModuleType
+) -> None:
+    filled = _fill_with_pymupdf(
+        pymupdf,
+        annual_pdf,
+        {**TYPED, "competences.crm.manager": "3 – Maîtrisée", "formations.1.obligatoire": True},
+    )
+    extraction = extract_pdf(filled, NAME, None)
+    assert _values(extraction) == {
+        **_prefilled(),
+        **TYPED_READ,
+        "formations.1.obligatoire": True,
+    }
+    assert extraction.identity == CLAIMED
+
+
+def test_pymupdf_object_streams_are_read_through_pypdf(
+    annual_pdf: bytes, pymupdf: ModuleType
+) -> None:
+    filled = _fill_with_pymupdf(
+        pymupdf, annual_pdf, {**TYPED, "formations.3.obligatoire": True}, use_objstms=1, garbage=3
+    )
+    with pytest.raises(pdf_reader._Unsupported):
+        pdf_reader._FastSyntax(filled)
+    extraction = extract_pdf(filled, NAME, None)
+    assert _values(extraction) == {**_prefilled(), **TYPED_READ, "formations.3.obligatoire": True}
+    assert extraction.identity == CLAIMED
+
+
+def test_fast_reader_and_pypdf_read_the_same(
+    annual_pdf: bytes, pymupdf: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [
+        annual_pdf,
+        _fill_with_pypdf(annual_pdf, {**TYPED, "formations.2.obligatoire": "/Oui"}),
+        _fill_with_pymupdf(pymupdf, annual_pdf, {**TYPED, "formations.1.obligatoire": True}),
+    ]
+    fast = [extract_pdf(data, NAME, None) for data in files]
+    for data in files:
+        assert pdf_reader._FastSyntax(data)
+    _with_pypdf_only(monkeypatch)
+    assert [extract_pdf(data, NAME, None) for data in files] == fast
+
+
+def test_incremental_updates_are_read_through_their_previous_tables(
+    annual_pdf: bytes, pymupdf: ModuleType, tmp_path: Path
+) -> None:
+    # pypdf appends a cross-reference stream: pypdf reads it back.
+    writer = PdfWriter(io.BytesIO(annual_pdf), incremental=True)
+    writer.update_page_form_field_values(
+        writer.pages[0], {"entretien.date": "13/01/2027"}, auto_regenerate=False
+    )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    by_pypdf = buffer.getvalue()
+    assert by_pypdf.startswith(annual_pdf) and b"/Type /XRef" in by_pypdf[len(annual_pdf) :]
+    # PyMuPDF appends a plain table with /Prev: the fast reader follows it.
+    path = tmp_path / NAME
+    path.write_bytes(annual_pdf)
+    document = pymupdf.open(path)
+    for page in document:
+        for widget in page.widgets():
+            if widget.field_name == "entretien.date":
+                widget.field_value = "13/01/2027"
+                widget.update()
+    document.saveIncr()
+    document.close()
+    by_pymupdf = path.read_bytes()
+    assert by_pymupdf.startswith(annual_pdf) and b"/Prev" in by_pymupdf[len(annual_pdf) :]
+    assert pdf_reader._FastSyntax(by_pymupdf)
+    for updated in (by_pypdf, by_pymupdf):
+        extraction = extract_pdf(updated, NAME, None)
+        assert _values(extraction) == {**_prefilled(), "entretien.date": "13/01/2027"}
+
+
+@pytest.mark.parametrize(
+    ("on_state", "value"),
+    [
+        (NameObject("/Yes"), NameObject("/Yes")),
+        (NameObject("/On"), NameObject("/On")),
+        (NameObject("/1"), NameObject("/1")),
+        (NameObject("/Yes"), TextStringObject("Yes")),  # a string where a name is due
+    ],
+)
+def test_ticked_box_reads_true_whatever_its_on_state_is_called(
+    annual_pdf: bytes, on_state: NameObject, value: Any
+) -> None:
+    def tick(writer: PdfWriter) -> None:
+        box = _terminal(writer, "formations.1.obligatoire")
+        states = box["/AP"]["/N"]
+        states[on_state] = states.pop("/Oui")
+        box[NameObject("/V")] = value
+        box[NameObject("/AS")] = on_state
+
+    extraction = extract_pdf(_edit(annual_pdf, tick), NAME, None)
+    assert extraction.answers["formations.1.obligatoire"] == RawAnswer(True, "control")
+
+
+def test_box_ticked_only_in_its_appearance_state_reads_true(annual_pdf: bytes) -> None:
+    def tick(writer: PdfWriter) -> None:
+        box = _terminal(writer, "formations.1.obligatoire")
+        box[NameObject("/V")] = NameObject("/Off")
+        box[NameObject("/AS")] = NameObject("/Oui")
+
+    extraction = extract_pdf(_edit(annual_pdf, tick), NAME, None)
+    assert extraction.answers["formations.1.obligatoire"].value is True
+
+
+def test_acrobat_line_ends_and_empty_values(annual_pdf: bytes) -> None:
+    filled = _fill_with_pypdf(
+        annual_pdf,
+        {
+            "bilan.reussites": "un\rdeux\r\ntrois",
+            "bilan.difficultes": "  \r ",
+            "entretien.mode": "",
+        },
+    )
+    values = _values(extract_pdf(filled, NAME, None))
+    assert values["bilan.reussites"] == "un\ndeux\ntrois"
+    assert "bilan.difficultes" not in values and "entretien.mode" not in values
+
+
+def test_combo_without_item_list_is_mapped_back_with_the_layout(
+    annual_pdf: bytes, annual_layout: FormLayout
+) -> None:
+    def lose_items(writer: PdfWriter) -> None:
+        combo = _terminal(writer, "competences.crm.auto")
+        del combo["/Opt"]
+        combo[NameObject("/V")] = TextStringObject("4 – Expert")
+
+    edited = _edit(annual_pdf, lose_items)
+    assert extract_pdf(edited, NAME, None).answers["competences.crm.auto"].value == "4 – Expert"
+    assert extract_pdf(edited, NAME, annual_layout).answers["competences.crm.auto"].value == "4"
+
+
+def test_identity_from_the_hidden_field_when_metadata_is_lost(annual_pdf: bytes) -> None:
+    info = re.search(rb"/Info \d+ 0 R", annual_pdf)
+    assert info is not None
+    stripped = annual_pdf.replace(info[0], b" " * len(info[0]))  # same length: offsets hold
+    assert pdf_reader._FastSyntax(stripped)
+    expected = ClaimedIdentity(reference="EA-2026-00042")
+    assert identify_pdf(stripped, NAME) == expected
+    extraction = extract_pdf(stripped, NAME, None)
+    assert (extraction.identity, extraction.producer) == (expected, None)
+    assert _values(extraction) == _prefilled()
+
+
+def test_metadata_and_hidden_field_that_disagree_are_noted(annual_pdf: bytes) -> None:
+    def change(writer: PdfWriter) -> None:
+        _terminal(writer, "entretien_reference")[NameObject("/V")] = TextStringObject(
+            "EA-2026-00099"
+        )
+
+    extraction = extract_pdf(_edit(annual_pdf, change), NAME, None)
+    assert extraction.identity == CLAIMED
+    assert extraction.notes == [
+        "La référence des propriétés du fichier (EA-2026-00042) diffère de celle du champ "
+        "caché (EA-2026-00099) : la première est retenue."
+    ]
+
+
+def test_value_of_an_unexpected_type_is_left_out_with_a_note(annual_pdf: bytes) -> None:
+    def break_values(writer: PdfWriter) -> None:
+        _terminal(writer, "entretien.date")[NameObject("/V")] = DictionaryObject()
+        _terminal(writer, "formations.1.obligatoire")[NameObject("/V")] = ArrayObject()
+        _terminal(writer, "objectifs.1.cible")[NameObject("/V")] = NumberObject(15)
+
+    extraction = extract_pdf(_edit(annual_pdf, break_values), NAME, None)
+    values = _values(extraction)
+    assert "entretien.date" not in values and "formations.1.obligatoire" not in values
+    assert values["objectifs.1.cible"] == "15"
+    assert extraction.notes == [
+        "2 champs à la valeur illisible, ignorée : « entretien.date », "
+        "« formations.1.obligatoire »."
+    ]
+
+
+def test_short_form_filled_with_pypdf_reads_back() -> None:
+    assert _values(extract_pdf(_short_filled(), NAME, SHORT)) == {
+        "souhaits": "Devenir référente (CRM)\nFormation Excel",
+        "accord": False,
+        "entretien_reference": "EP-2026-00007",
+    }
+    ticked = _fill_with_pypdf(_short_pdf(), {"accord": "/Oui"})
+    assert extract_pdf(ticked, NAME, SHORT).answers["accord"] == RawAnswer(True, "control")
+
+
+def test_rich_text_value_is_read_through_pypdf(annual_pdf: bytes) -> None:
+    def rich(writer: PdfWriter) -> None:
+        stream = DecodedStreamObject()
+        stream.set_data("Texte mis en forme\rsur deux lignes".encode("utf-16"))
+        # pypdf has no public way to add an object: its own tests use _add_object too.
+        _terminal(writer, "bilan.reussites")[NameObject("/V")] = writer._add_object(stream)
+
+    edited = _edit(annual_pdf, rich)
+    extraction = extract_pdf(edited, NAME, None)
+    assert extraction.answers["bilan.reussites"].value == "Texte mis en forme\nsur deux lignes"
+
+
+def test_form_encrypted_without_a_user_password_is_read(annual_pdf: bytes) -> None:
+    filled = _fill_with_pypdf(annual_pdf, TYPED)
+
+    def encrypt(writer: PdfWriter) -> None:
+        writer.encrypt(user_password="", owner_password="rh-secret", algorithm="RC4-128")
+
+    encrypted = _edit(filled, encrypt)
+    assert b"/Encrypt" in encrypted
+    extraction = extract_pdf(encrypted, NAME, None)
+    assert _values(extraction) == {**_prefilled(), **TYPED_READ}
+    assert extraction.identity == CLAIMED
+
+
+# --------------------------------------------------------------------------- paper forms
+
+
+def test_print_batch_of_one_form_is_a_paper_return(annual_pdf: bytes) -> None:
+    template, values = _annual()
+    batch = _batch([(template, _identity(), values)])
+    extraction = extract_pdf(batch, NAME, None)
+    assert extraction == Extraction(
+        identity=ClaimedIdentity(reference="EA-2026-00042"),
+        producer="entretien-forms",
+        notes=[
+            "Formulaire papier scanné : pages 1, 2, 3, 4 sur 4 reconnues ; saisissez les réponses."
+        ],
+        paper=True,
+        pages=(1, 2, 3, 4),
+        page_count=4,
+    )
+    assert identify_pdf(batch, NAME) == ClaimedIdentity(reference="EA-2026-00042")
+
+
+def test_some_pages_of_a_form_give_the_pages_recognised() -> None:
+    template, values = _annual()
+    pages = _pages(_batch([(template, _identity(), values)]), [0, 1, 3])
+    extraction = extract_pdf(pages, NAME, None)
+    assert (extraction.pages, extraction.page_count) == ((1, 2, 4), 4)
+    assert extraction.notes == [
+        "Formulaire papier scanné : pages 1, 2, 4 sur 4 reconnues ; saisissez les réponses."
+    ]
+    single = extract_pdf(_pages(_batch([(template, _identity(), values)]), [2]), NAME, None)
+    assert single.notes == [
+        "Formulaire papier scanné : page 3 sur 4 reconnue ; saisissez les réponses."
+    ]
+
+
+def test_scanned_form_is_identified_by_its_qr_codes() -> None:
+    template, values = _annual()
+    scan = _scan(_batch([(template, _identity(), values)]))
+    assert b"/AcroForm" not in scan
+    extraction = extract_pdf(scan, "scan-0001.pdf", None)
+    assert extraction.paper
+    assert extraction.identity == ClaimedIdentity(reference="EA-2026-00042")
+    assert (extraction.pages, extraction.page_count) == ((1, 2, 3, 4), 4)
+    assert extraction.answers == {}
+    assert identify_pdf(scan, "scan-0001.pdf") == ClaimedIdentity(reference="EA-2026-00042")
+
+
+def test_fillable_form_printed_to_pdf_with_its_fields_gone(annual_pdf: bytes) -> None:
+    def flatten(writer: PdfWriter) -> None:
+        del writer.root_object["/AcroForm"]
+        for page in writer.pages:
+            del page["/Annots"]
+        writer.add_metadata({"/Producer": "Microsoft: Print To PDF"})
+
+    extraction = extract_pdf(_edit(annual_pdf, flatten), NAME, None)
+    assert extraction.paper and extraction.pages == (1, 2, 3, 4)
+    assert extraction.identity == CLAIMED  # the metadata agrees with the QR codes
+    assert extraction.producer == "Microsoft: Print To PDF (entretien-forms)"  # (creator)
+
+
+def test_scan_of_two_employees_forms_is_refused() -> None:
+    short = _short()
+    batch = _batch(
+        [
+            (short, _short_identity("EP-2026-00001"), {}),
+            (short, _short_identity("EP-2026-00002"), {}),
+        ]
+    )
+    rejection = _rejection(_scan(batch), "scan-equipe.pdf")
+    assert rejection.reason == (
+        "« scan-equipe.pdf » contient les formulaires de plusieurs salariés (références "
+        "EP-2026-00001, EP-2026-00002)."
+    )
+    assert rejection.advice == (
+        "Scannez le formulaire de chaque salarié dans un fichier à part, puis déposez chaque "
+        "fichier."
+    )
+
+
+def test_pdf_without_fields_or_qr_code_is_not_a_form() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    rejection = _rejection(buffer.getvalue(), "page-blanche.pdf")
+    assert rejection.reason == (
+        "« page-blanche.pdf » n'est pas reconnu comme un formulaire d'entretien : il n'a pas "
+        "de champs de formulaire, et aucun code QR de formulaire n'a été trouvé sur ses pages."
+    )
+    assert rejection.advice == (
+        "Déposez le formulaire PDF rempli tel quel. Pour un formulaire papier, imprimez-le "
+        "depuis le PDF d'origine sans le redimensionner, laissez le code QR en haut de chaque "
+        "page visible et propre, et scannez-le à 200 ppp (dpi) au moins."
+    )
+
+
+def test_scanned_word_form_is_identified_by_its_reference_alone() -> None:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    code = ImageReader(io.BytesIO(qr_png(qr_payload("EA-2026-00046"), scale=4)))
+    page.drawImage(code, 480, 760, width=57, height=57)
+    page.drawString(72, 700, "Entretien annuel 2026 (imprimé depuis Word)")
+    page.showPage()
+    page.save()
+    extraction = extract_pdf(buffer.getvalue(), "scan-word.pdf", None)
+    assert extraction.identity == ClaimedIdentity(reference="EA-2026-00046")
+    assert (extraction.paper, extraction.pages, extraction.page_count) == (True, (), None)
+    assert extraction.notes == [
+        "Formulaire papier scanné (imprimé depuis Word) : référence lue sur 1 page ; "
+        "saisissez les réponses."
+    ]
+
+
+def test_qr_codes_that_are_not_ours_are_ignored() -> None:
+    assert pdf_reader._parse("https://example.com/facture/42") is None
+    assert pdf_reader._parse("EA-2026-00042 p5/4") is None
+    assert pdf_reader._parse("EA-2026-00042 p2/4") == pdf_reader._Code("EA-2026-00042", 2, 4)
+    assert pdf_reader._parse("EA-2026-00042") == pdf_reader._Code("EA-2026-00042", None, None)
+    assert pdf_reader._parse("Entretien RH-PRINTEMPS2026-00003 p1/2") == pdf_reader._Code(
+        "Entretien RH-PRINTEMPS2026-00003", 1, 2
+    )
+
+
+def test_a_scan_is_rendered_once_for_identify_and_extract(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    template, values = _annual()
+    batch = _batch([(template, _identity("EA-2026-00043"), values)])
+    rendered: list[int] = []
+    original = pdf_reader._codes_on_page
+
+    def counting(document: Any, index: int) -> Any:
+        rendered.append(index)
+        return original(document, index)
+
+    monkeypatch.setattr(pdf_reader, "_codes_on_page", counting)
+    identify_pdf(batch, NAME)
+    extract_pdf(batch, NAME, None)
+    assert rendered == [0, 1, 2, 3]
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def test_a_file_that_is_not_a_pdf_is_refused() -> None:
+    rejection = _rejection(random.Random(7).randbytes(3000), "facture.pdf")
+    assert rejection.reason == (
+        "« facture.pdf » n'est pas un fichier PDF lisible (son contenu ne commence pas comme "
+        "un PDF)."
+    )
+    assert rejection.advice == (
+        "Déposez le formulaire PDF tel que votre lecteur PDF l'a enregistré, ou le scan du "
+        "formulaire papier enregistré au format PDF."
+    )
+
+
+def test_a_truncated_pdf_is_refused(annual_pdf: bytes) -> None:
+    rejection = _rejection(annual_pdf[: len(annual_pdf) // 2])
+    assert rejection.reason == (
+        f"« {NAME} » est incomplet : la fin du fichier PDF manque (copie ou enregistrement "
+        "interrompu)."
+    )
+    assert rejection.advice == (
+        "Enregistrez ou copiez de nouveau le fichier, attendez la fin de la copie, puis "
+        "redéposez-le."
+    )
+
+
+def test_a_pdf_with_a_user_password_is_refused(annual_pdf: bytes) -> None:
+    def encrypt(writer: PdfWriter) -> None:
+        writer.encrypt(user_password="1234", owner_password="rh", algorithm="RC4-128")
+
+    rejection = _rejection(_edit(annual_pdf, encrypt))
+    assert (
+        rejection.reason == f"« {NAME} » est protégé par un mot de passe : il ne peut pas être lu."
+    )
+    assert rejection.advice == (
+        "Ouvrez-le avec son mot de passe, enregistrez une copie sans mot de passe, puis déposez "
+        "cette copie."
+    )
+
+
+def test_a_pdf_encrypted_with_aes_is_read_or_refused_with_advice(
+    annual_pdf: bytes, pymupdf: ModuleType
+) -> None:
+    document = pymupdf.open(stream=annual_pdf, filetype="pdf")
+    encrypted = document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="rh")
+    document.close()
+    try:
+        import cryptography  # noqa: F401 (what pypdf needs to decrypt AES)
+    except ImportError:
+        rejection = _rejection(encrypted)
+        assert rejection.reason == (
+            f"« {NAME} » est chiffré d'une façon qui ne peut pas être lue ici."
+        )
+        assert rejection.advice == (
+            "Ouvrez-le dans votre lecteur PDF, enregistrez une copie sans protection (ni mot de "
+            "passe ni chiffrement), puis déposez cette copie."
+        )
+    else:
+        assert extract_pdf(encrypted, NAME, None).identity == CLAIMED
+
+
+@pytest.mark.parametrize("loop", ["self", "parent"])
+def test_a_field_tree_that_loops_is_refused(annual_pdf: bytes, loop: str) -> None:
+    def make_loop(writer: PdfWriter) -> None:
+        node = _terminal(writer, "objectifs")
+        target = node if loop == "self" else writer.root_object["/AcroForm"]["/Fields"][0]
+        node["/Kids"].append(target.indirect_reference)
+
+    rejection = _rejection(_edit(annual_pdf, make_loop))
+    assert rejection.reason == (
+        f"« {NAME} » contient un formulaire endommagé : ses champs ne peuvent pas être lus."
+    )
+    assert rejection.advice == (
+        "Ouvrez le formulaire dans votre lecteur PDF, vérifiez les réponses, enregistrez-le de "
+        "nouveau, puis redéposez-le."
+    )
+
+
+def test_fields_that_are_not_a_list_are_refused(annual_pdf: bytes) -> None:
+    def break_fields(writer: PdfWriter) -> None:
+        writer.root_object["/AcroForm"][NameObject("/Fields")] = NumberObject(3)
+
+    rejection = _rejection(_edit(annual_pdf, break_fields))
+    assert rejection.reason.endswith(
+        "contient un formulaire endommagé : ses champs ne peuvent pas être lus."
+    )
+
+
+def test_too_many_pages_are_refused_before_rendering() -> None:
+    writer = PdfWriter()
+    for _ in range(41):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    rejection = _rejection(buffer.getvalue(), "lot.pdf")
+    assert rejection.reason == (
+        "« lot.pdf » compte 41 pages : un formulaire d'entretien n'en compte que quelques-unes, "
+        "et au plus 40 pages sont lues par fichier."
+    )
+    assert rejection.advice == (
+        "Déposez chaque formulaire dans un fichier à part : scannez les formulaires papier "
+        "salarié par salarié."
+    )
+    template, values = _annual()
+    lying = _batch([(template, _identity(), values)]).replace(b"/Count 4 ", b"/Count 4000000000 ")
+    assert _rejection(lying, "lot.pdf").reason.startswith("« lot.pdf » compte 4000000000 pages")
+
+
+def test_a_pdf_with_garbage_for_objects_is_refused() -> None:
+    garbage = (
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R >>\nendobj\n"
+        + bytes(range(256)) * 4
+        + b"\ntrailer\n<< /Root 1 0 R >>\nstartxref\n999999\n%%EOF\n"
+    )
+    rejection = _rejection(garbage, "abime.pdf")
+    assert (
+        rejection.reason == "« abime.pdf » est un fichier PDF endommagé : il ne peut pas être lu."
+    )
+    assert rejection.advice == (
+        "Ouvrez-le dans votre lecteur PDF, enregistrez-le de nouveau, puis redéposez-le."
+    )
+
+
+def _mutate(data: bytes, seed: int, kind: str) -> bytes:
+    chance = random.Random(seed)
+    buffer = bytearray(data)
+    if kind == "flip":
+        for _ in range(chance.randint(1, 20)):
+            buffer[chance.randrange(len(buffer))] = chance.randrange(256)
+    elif kind == "cut":
+        start = chance.randrange(len(buffer))
+        del buffer[start : start + chance.randint(1, 400)]
+    elif kind == "splice":
+        start = chance.randrange(len(buffer))
+        buffer[start:start] = chance.randbytes(chance.randint(1, 200))
+    else:  # a structural byte changed: brackets and delimiters make parsers loop
+        positions = [i for i, byte in enumerate(buffer) if byte in b"<>[]()/"]
+        for _ in range(chance.randint(1, 10)):
+            buffer[chance.choice(positions)] = chance.choice(b"<>[]()/R0 ")
+    return bytes(buffer)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.binary(max_size=3000).map(lambda body: b"%PDF-1.7\n" + body + b"\n%%EOF\n"),
+        st.tuples(
+            st.integers(0, 2**32),
+            st.sampled_from(["flip", "cut", "splice", "syntax"]),
+            st.booleans(),
+        ).map(lambda case: _mutate(_short_filled() if case[2] else _short_pdf(), case[0], case[1])),
+    )
+)
+def test_any_input_gives_an_extraction_or_a_rejection(data: bytes) -> None:
+    for read in (lambda: extract_pdf(data, NAME, SHORT), lambda: identify_pdf(data, NAME)):
+        try:
+            result = read()
+        except RejectedFile as rejection:
+            assert rejection.reason.startswith(f"« {NAME} »") and rejection.advice
+        else:
+            assert isinstance(result, (Extraction, ClaimedIdentity))
+
+
+def test_scan_pages_are_released_as_they_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[str] = []
+    original = pdfium.PdfBitmap.close
+
+    def close(bitmap: Any) -> None:
+        closed.append("bitmap")
+        original(bitmap)
+
+    monkeypatch.setattr(pdfium.PdfBitmap, "close", close)
+    pdf_reader._page_codes.cache_clear()
+    template, values = _annual()
+    extract_pdf(_batch([(template, _identity("EA-2026-00044"), values)]), NAME, None)
+    assert closed == ["bitmap"] * 4  # one rendering a page: each code found at 150 dpi
+
+
+def test_a_faint_scan_is_tried_again_at_a_finer_resolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    template, values = _annual()
+    scan = _scan(_pages(_batch([(template, _identity("EA-2026-00045"), values)]), [0]), dpi=300)
+    scales: list[float] = []
+    original = pdfium.PdfPage.render
+
+    def render(page: Any, *, scale: float, **options: Any) -> Any:
+        scales.append(round(scale * 72))
+        # A first pass too coarse to read the code, as a faint scan would be.
+        return original(page, scale=scale if scales[1:] else 0.2, **options)
+
+    monkeypatch.setattr(pdfium.PdfPage, "render", render)
+    pdf_reader._page_codes.cache_clear()
+    extraction = extract_pdf(scan, NAME, None)
+    assert scales == [150, 300] and extraction.pages == (1,)

@@ -40,10 +40,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_roster import generate_people, write_csv
-from entretien_forms.inbox.docx_reader import extract_docx, identify_docx
 
 from entretien_forms.forms import load_catalog
 from entretien_forms.generate import GenerationRequest, issue_forms, plan_generation
+from entretien_forms.inbox.docx_reader import extract_docx, identify_docx
 from entretien_forms.inbox.ingest import ingest_file, ingest_paths
 from entretien_forms.inbox.pdf_reader import extract_pdf, identify_pdf
 from entretien_forms.inbox.watch import InboxWatcher
@@ -55,6 +55,9 @@ TODAY = date(2026, 11, 26)
 TARGET_PER_S = 200
 TARGET_EVENT_LATENCY_S = 1.0
 POLL_INTERVAL_S = 2.0
+
+
+GRIDS: dict[str, str | None] = {}  # issued file name → skills grid of its form
 
 
 def make_workspace(root: Path, forms: int) -> tuple[Workspace, list[Path], list[Path]]:
@@ -73,6 +76,9 @@ def make_workspace(root: Path, forms: int) -> tuple[Workspace, list[Path], list[
         report = issue_forms(workspace, plan, store)
     docx = [workspace.outbox / str(f.docx_path) for f in report.issued]
     pdf = [workspace.outbox / str(f.pdf_path) for f in report.issued]
+    for issued in report.issued:
+        for path in (issued.docx_path, issued.pdf_path):
+            GRIDS[Path(str(path)).name] = issued.grid
     return workspace, docx, pdf
 
 
@@ -100,11 +106,15 @@ def _ingest_worker(args: tuple[str, int, str]) -> tuple[int, float]:
     return ingest_run(Path(args[0]), args[1], args[2])
 
 
-def readers_alone(files: Sequence[Path], fmt: str, layout_of: Callable[[], object]) -> float:
-    layout = layout_of()
+def readers_alone(
+    files: Sequence[Path], fmt: str, layout_of: Callable[[str | None], object]
+) -> float:
+    """Identify then extract each file, with the layout of its own skills grid."""
+    layouts = {GRIDS[path.name]: layout_of(GRIDS[path.name]) for path in files}
     start = time.perf_counter()
     for path in files:
         data = path.read_bytes()
+        layout = layouts[GRIDS[path.name]]
         if fmt == "docx":
             identify_docx(data, path.name)
             extract_docx(data, path.name, layout)  # type: ignore[arg-type]
@@ -141,7 +151,8 @@ def pypdf_naive(files: Sequence[Path]) -> float:
 
 def latency(root: Path, polling: bool, drops: int) -> list[float]:
     """Seconds from a file landing in the inbox to its submission being stored."""
-    workspace, docx, _ = make_workspace(root, drops)
+    workspace, docx, _ = make_workspace(root, max(drops, 10))
+    docx = docx[:drops]
     store_holder: dict[str, Store] = {}
 
     def process(path: Path) -> object:
@@ -231,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         definition = catalog.for_kind("annuel", None)
 
-        def layout() -> object:
-            return definition.layout("commercial", label_context(workspace, "2026", TODAY))
+        def layout(grid: str | None) -> object:
+            return definition.layout(grid, label_context(workspace, "2026", TODAY))
 
         for label, seconds in (
             ("entretien-forms docx reader", readers_alone(docx_files, "docx", layout)),

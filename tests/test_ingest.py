@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -309,18 +311,50 @@ HOSTILE = {
 }
 
 
+def _zip(parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _encrypted_pdf(source: Path) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(user_password="secret", owner_password="secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _hostile_from_real_forms(workspace: Workspace) -> dict[str, bytes]:
+    docx = issued_file(workspace, "S2", "docx").read_bytes()
+    no_identity = _rewrite_docx(docx, "docProps/custom.xml", b"entretien_reference", b"autre")
+    unknown = _rewrite_docx(docx, "docProps/custom.xml", b"EA-2026-00002", b"EA-2026-09999")
+    return {
+        "bombe.docx": _zip({"word/document.xml": b"\0" * 60_000_000}),
+        "protege.pdf": _encrypted_pdf(issued_file(workspace, "S2", "pdf")),
+        "libre.odt": _zip({"mimetype": b"application/vnd.oasis.opendocument.text"}),
+        "sans-identite.docx": no_identity,
+        "reference-inconnue.docx": unknown,
+        "protege.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + "EncryptedPackage".encode("utf-16-le"),
+    }
+
+
 def test_hostile_files_are_set_aside_with_a_reason_and_nothing_else_changes(
     workspace: Workspace,
 ) -> None:
-    for name, data in HOSTILE.items():
+    hostile = {**HOSTILE, **_hostile_from_real_forms(workspace)}
+    for name, data in hostile.items():
         drop(workspace, name, data)
     (workspace.inbox / "~$verrou.docx").write_bytes(b"lock")
     before = sorted(p.relative_to(workspace.root) for p in workspace.outbox.rglob("*"))
 
     report = ingest(workspace)
 
-    assert report.count("rejected") == len(HOSTILE)
-    for name, data in HOSTILE.items():
+    assert report.count("rejected") == len(hostile), [o.message for o in report.outcomes]
+    for name, data in hostile.items():
         assert (workspace.root / "rejected" / name).read_bytes() == data
         note = (workspace.root / "rejected" / f"{name}.txt").read_text("utf-8")
         assert f"Fichier : {name}" in note and "Que faire :" in note
@@ -401,3 +435,32 @@ def test_csv_export_neutralises_formulas(workspace: Workspace) -> None:
     last_row = text.splitlines()[-1].split(";")
     assert last_row[-1] == "'=HYPERLINK(1)"
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in last_row)
+
+
+@pytest.mark.integration
+def test_docx_resaved_by_libreoffice_round_trip(
+    workspace: Workspace, tmp_path: Path, require_tool: Callable[[str], str]
+) -> None:
+    soffice = require_tool("soffice")
+    filled = tmp_path / "filled" / "retour-eloise.docx"
+    filled.parent.mkdir()
+    filled.write_bytes(fill_docx(issued_file(workspace, "S2", "docx"), FILLED_TEXT, FILLED_CHECKED))
+    resaved = tmp_path / "resaved"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "docx", "--outdir", str(resaved), str(filled)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    drop(workspace, "retour-eloise.docx", (resaved / "retour-eloise.docx").read_bytes())
+
+    (outcome,) = ingest(workspace).outcomes
+
+    assert outcome.status == "ok", outcome.message
+    (record,) = exported(workspace)
+    assert record["answers"] == EXPECTED
+    with Store.open(workspace.database_path) as store:
+        (submission,) = store.submissions()
+        assert submission.id is not None
+        methods = {a.method for a in store.answers(submission.id)}
+    assert submission.producer is not None and submission.producer.startswith("LibreOffice")
+    assert methods == {"control_order"}

@@ -1,0 +1,1 @@
+"""The workbooks HR opens: the training plan and the interview follow-up."""

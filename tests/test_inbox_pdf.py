@@ -269,9 +269,14 @@ def _scan(pdf: bytes, dpi: int = 150) -> bytes:
     return buffer.getvalue()
 
 
-def _rejection(data: bytes, name: str = NAME) -> RejectedFile:
+def _rejection(data: bytes, name: str = NAME, *, identify_too: bool = True) -> RejectedFile:
+    """The rejection ``extract_pdf`` gives; ``identify_pdf`` gives the same unless told not
+    to: it reads /Info alone when it can, so a damaged field tree is left to ``extract_pdf``.
+    """
     with pytest.raises(RejectedFile) as caught:
         extract_pdf(data, name, None)
+    if not identify_too:
+        return caught.value
     with pytest.raises(RejectedFile) as identified:
         identify_pdf(data, name)
     assert (identified.value.reason, identified.value.advice) == (
@@ -614,9 +619,23 @@ def test_pdf_without_fields_or_qr_code_is_not_a_form() -> None:
         "de champs de formulaire, et aucun code QR de formulaire n'a été trouvé sur ses pages."
     )
     assert rejection.advice == (
-        "Déposez le formulaire PDF rempli tel quel. Pour un formulaire papier, imprimez-le "
-        "depuis le PDF d'origine sans le redimensionner, laissez le code QR en haut de chaque "
-        "page visible et propre, et scannez-le à 200 ppp (dpi) au moins."
+        "Déposez le formulaire PDF envoyé par les RH, rempli tel quel. Pour un formulaire "
+        "papier, imprimez-le depuis le PDF d'origine sans le redimensionner, laissez le code "
+        "QR en haut de chaque page visible et propre, et scannez-le à 200 ppp (dpi) au moins."
+    )
+
+
+def test_another_fillable_pdf_without_our_reference_is_not_a_form() -> None:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.acroForm.textfield(name="nom", value="Dupont", x=72, y=700, width=200, height=20)
+    page.showPage()
+    page.save()
+    rejection = _rejection(buffer.getvalue(), "conge.pdf")
+    assert rejection.reason == (
+        "« conge.pdf » n'est pas reconnu comme un formulaire d'entretien : ses champs ne "
+        "portent pas de référence de formulaire, et aucun code QR de formulaire n'a été trouvé "
+        "sur ses pages."
     )
 
 
@@ -734,7 +753,7 @@ def test_a_field_tree_that_loops_is_refused(annual_pdf: bytes, loop: str) -> Non
         target = node if loop == "self" else writer.root_object["/AcroForm"]["/Fields"][0]
         node["/Kids"].append(target.indirect_reference)
 
-    rejection = _rejection(_edit(annual_pdf, make_loop))
+    rejection = _rejection(_edit(annual_pdf, make_loop), identify_too=False)
     assert rejection.reason == (
         f"« {NAME} » contient un formulaire endommagé : ses champs ne peuvent pas être lus."
     )
@@ -748,7 +767,7 @@ def test_fields_that_are_not_a_list_are_refused(annual_pdf: bytes) -> None:
     def break_fields(writer: PdfWriter) -> None:
         writer.root_object["/AcroForm"][NameObject("/Fields")] = NumberObject(3)
 
-    rejection = _rejection(_edit(annual_pdf, break_fields))
+    rejection = _rejection(_edit(annual_pdf, break_fields), identify_too=False)
     assert rejection.reason.endswith(
         "contient un formulaire endommagé : ses champs ne peuvent pas être lus."
     )

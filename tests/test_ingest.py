@@ -377,14 +377,20 @@ def test_too_large_file_is_refused_before_reading(workspace: Workspace) -> None:
 # --- crash recovery -----------------------------------------------------------------
 
 
-def test_interrupted_run_is_finished_not_counted_twice(workspace: Workspace) -> None:
+def test_interrupted_run_is_finished_not_counted_twice(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = fill_docx(issued_file(workspace, "S2", "docx"), {"entretien.mode": "Visio"}, {})
-    path = drop(workspace, "retour.docx", data)
-    with Store.open(workspace.database_path) as store:
-        inbox = Inbox(workspace, store)
-        # The state a kill -9 leaves between the commit and the move.
-        submission, answers = inbox._read_form(path, data, _sha(data), NOW)
-        store.record_submission(submission, answers, now=NOW)
+    drop(workspace, "retour.docx", data)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies between the commit and the move
+
+    monkeypatch.setattr(Inbox, "_file_away", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(workspace)
+    monkeypatch.undo()
+    assert (workspace.inbox / "retour.docx").is_file()
 
     report = ingest(workspace)
 
@@ -392,12 +398,28 @@ def test_interrupted_run_is_finished_not_counted_twice(workspace: Workspace) -> 
     assert "reprise après interruption" in report.outcomes[0].message
     assert len(exported(workspace)) == 1
     assert not list(workspace.inbox.iterdir())
+    assert len(list((workspace.root / "archive").rglob("*.docx"))) == 1
 
 
-def _sha(data: bytes) -> str:
-    import hashlib
+def test_many_files_are_analysed_in_parallel_with_the_same_outcomes(
+    workspace: Workspace,
+) -> None:
+    forms = sorted(workspace.outbox.glob("2026/*/*.*"))
+    for n in range(30):  # above PARALLEL_FROM: worker processes
+        source = forms[n % len(forms)]
+        drop(workspace, f"{n:02d}-{source.name}", source.read_bytes())
+    drop(workspace, "99-junk.pdf", b"nope")
 
-    return hashlib.sha256(data).hexdigest()
+    with Store.open(workspace.database_path) as store:
+        report = ingest_paths(workspace, store, [workspace.inbox], now=NOW, workers=2)
+
+    statuses = [o.status for o in report.outcomes]
+    # 6 distinct forms (3 employees x 2 formats): the first copy of each is stored,
+    # every later copy is an exact duplicate; the junk file is rejected.
+    assert statuses.count("ok") == len(forms) == 6
+    assert statuses.count("rejected") == 31 - 6
+    assert len(exported(workspace)) == 3  # one current return per employee
+    assert not list(workspace.inbox.iterdir())
 
 
 # --- CLI ----------------------------------------------------------------------------

@@ -18,12 +18,14 @@ once the first copy is filed are a duplicate, set aside with that reason.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from entretien_forms.errors import EntretienError, RejectedFile
@@ -37,7 +39,7 @@ from entretien_forms.inbox.preflight import is_ignored, sniff
 from entretien_forms.inbox.validate import validate_answers
 from entretien_forms.sanitize import safe_filename
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
-from entretien_forms.workspace import Workspace
+from entretien_forms.workspace import Workspace, open_workspace
 
 Status = Literal["ok", "rejected", "ignored"]
 
@@ -52,6 +54,22 @@ class Outcome:
     reference: str | None = None
     destination: Path | None = None
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What ``Inbox.analyse`` found, small and picklable (it crosses process boundaries).
+
+    ``status``: ignored (``text`` is the line to show), rejected (``text`` the reason,
+    ``advice`` what to do), known (these bytes are already stored), ready.
+    """
+
+    status: Literal["ignored", "rejected", "known", "ready"]
+    text: str = ""
+    advice: str = ""
+    sha: str | None = None
+    submission: Submission | None = None
+    answers: tuple[StoredAnswer, ...] = ()
 
 
 @dataclass
@@ -97,52 +115,84 @@ class Inbox:
     def process(self, path: Path, *, now: datetime | None = None) -> Outcome:
         """Take ``path`` through every step; never raises for a bad file."""
         now = now or datetime.now()
+        return self.commit(path, self.analyse(path, now=now), now=now)
+
+    def analyse(self, path: Path, *, now: datetime) -> Analysis:
+        """Read, identify, extract and validate ``path``; writes nothing, moves nothing.
+
+        The part that costs CPU, so ``ingest_paths`` runs it in worker processes;
+        ``commit`` then stores and files the results one at a time, in order.
+        """
         if is_ignored(path):
-            return Outcome(path, "ignored", f"ignoré  {path.name} (fichier temporaire)")
+            return Analysis("ignored", f"ignoré  {path.name} (fichier temporaire)")
         try:
             data = self._read(path)
         except RejectedFile as rejection:
-            return self._reject(path, rejection, None, now)
+            return Analysis("rejected", rejection.reason, rejection.advice)
         except FileNotFoundError:
-            return Outcome(path, "ignored", f"ignoré  {path.name} (disparu entre-temps)")
+            return Analysis("ignored", f"ignoré  {path.name} (disparu entre-temps)")
         sha = hashlib.sha256(data).hexdigest()
-        known = self.store.submission_by_sha256(sha)
-        if known is not None and not known.filed and known.id is not None:
-            try:
-                return self._file_away(path, known, now, recovered=True)
-            except FileNotFoundError:
-                return Outcome(
-                    path, "ignored", f"ignoré  {path.name} (traité par un autre processus)"
-                )
+        if self.store.submission_by_sha256(sha) is not None:
+            return Analysis("known", sha=sha)  # a duplicate, or a move a crash interrupted
         try:
-            if known is not None:
-                raise RejectedFile(
-                    f"{path.name} a déjà été reçu le {known.received_at:%d/%m/%Y à %H:%M} "
-                    f"(formulaire {known.reference}, fichier {known.source_file}) : doublon "
-                    "exact, non compté une deuxième fois.",
-                    "Rien à faire : les réponses sont déjà enregistrées. Pour corriger un "
-                    "formulaire, déposez la version modifiée.",
-                )
             submission, answers = self._read_form(path, data, sha, now)
         except RejectedFile as rejection:
-            return self._reject(path, rejection, sha, now)
+            return Analysis("rejected", rejection.reason, rejection.advice, sha)
         except EntretienError as error:  # a broken form definition in templates/, say
-            return self._reject(
-                path,
-                RejectedFile(str(error), "Corrigez le problème indiqué puis redéposez le fichier."),
+            return Analysis(
+                "rejected",
+                str(error),
+                "Corrigez le problème indiqué puis redéposez le fichier.",
                 sha,
-                now,
             )
+        return Analysis("ready", sha=sha, submission=submission, answers=tuple(answers))
+
+    def commit(self, path: Path, analysis: Analysis, *, now: datetime) -> Outcome:
+        """Store and file one analysed file (or set it aside); the only step that writes."""
+        if analysis.status == "ignored":
+            return Outcome(path, "ignored", analysis.text)
+        if analysis.status == "rejected":
+            return self._reject(
+                path, RejectedFile(analysis.text, analysis.advice), analysis.sha, now
+            )
+        assert analysis.sha is not None
+        known = self.store.submission_by_sha256(analysis.sha)
+        if known is not None and not known.filed:
+            return self._safely_filed(path, known, now, recovered=True)
+        if known is not None:
+            duplicate = RejectedFile(
+                f"{path.name} a déjà été reçu le {known.received_at:%d/%m/%Y à %H:%M} "
+                f"(formulaire {known.reference}, fichier {known.source_file}) : doublon "
+                "exact, non compté une deuxième fois.",
+                "Rien à faire : les réponses sont déjà enregistrées. Pour corriger un "
+                "formulaire, déposez la version modifiée.",
+            )
+            return self._reject(path, duplicate, analysis.sha, now)
+        if analysis.submission is None:  # known when analysed, gone since: read it again
+            return self.process(path, now=now)
+        # The archive name is chosen here, one file at a time, so that two files of the
+        # same employee analysed side by side can never be given the same name.
+        submission = replace(
+            analysis.submission,
+            archive_path=self._archive_path(path, analysis.submission, now)
+            .relative_to(self.workspace.root)
+            .as_posix(),
+        )
         try:
-            self.store.record_submission(submission, answers, now=now)
+            self.store.record_submission(submission, list(analysis.answers), now=now)
         except sqlite3.IntegrityError:
             # Another process (the watcher, a second « entretien ingest ») stored these
             # very bytes between our check and our write: it also files the document.
             return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
-        stored = self.store.submission_by_sha256(sha)
+        stored = self.store.submission_by_sha256(analysis.sha)
         assert stored is not None
+        return self._safely_filed(path, stored, now, recovered=False)
+
+    def _safely_filed(
+        self, path: Path, submission: Submission, now: datetime, *, recovered: bool
+    ) -> Outcome:
         try:
-            return self._file_away(path, stored, now, recovered=False)
+            return self._file_away(path, submission, now, recovered=recovered)
         except FileNotFoundError:
             return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
 
@@ -176,9 +226,18 @@ class Inbox:
             extraction = docx_reader.extract_docx(data, path.name, layout)
         else:
             extraction = pdf_reader.extract_pdf(data, path.name, layout)
-        if not extraction.paper:
-            self._check_signature(path.name, claimed, issued)
         warnings = list(extraction.notes)
+        if not extraction.paper and _reference_only(claimed):
+            # Some viewers drop a PDF's metadata on saving: only the reference (hidden
+            # field or QR code) is left, like a paper return. Nothing contradicts the
+            # ledger, but nothing proves it either: say so.
+            warnings.append(
+                "Le logiciel qui a enregistré ce fichier a retiré son identité signée : "
+                f"formulaire reconnu par sa seule référence ({issued.reference}) ; vérifiez "
+                "qu'il s'agit bien du salarié indiqué."
+            )
+        elif not extraction.paper:
+            self._check_signature(path.name, claimed, issued)
         if version_note:
             warnings.append(version_note)
         if issued.status == "remplace":
@@ -195,7 +254,6 @@ class Inbox:
             checked = validate_answers(layout, extraction.answers, today=now.date())
             answers = checked.answers
             warnings.extend(checked.warnings)
-        archive = self._archive_path(path, issued, now)
         submission = Submission(
             reference=issued.reference,
             matricule=issued.matricule,
@@ -210,7 +268,7 @@ class Inbox:
             producer=extraction.producer,
             paper=extraction.paper,
             warnings=tuple(warnings),
-            archive_path=archive.relative_to(self.workspace.root).as_posix(),
+            archive_path="",  # chosen by ``commit``, one file at a time
         )
         return submission, answers
 
@@ -294,12 +352,12 @@ class Inbox:
             )
         return self._layouts[key], note
 
-    def _archive_path(self, path: Path, issued: IssuedForm, now: datetime) -> Path:
+    def _archive_path(self, path: Path, submission: Submission, now: datetime) -> Path:
         folder = (
             self.workspace.root
             / "archive"
-            / safe_filename(issued.campaign)
-            / safe_filename(issued.matricule)
+            / safe_filename(submission.campaign)
+            / safe_filename(submission.matricule)
         )
         stem = f"{safe_filename(path.stem)}-{now:%Y%m%d-%H%M%S}"
         suffix = path.suffix.lower() if path.suffix.lower() in (".docx", ".pdf") else ""
@@ -374,10 +432,25 @@ def ingest_file(
     return inbox.process(path, now=now)
 
 
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_FROM = 24
+
+
 def ingest_paths(
-    workspace: Workspace, store: Store, paths: list[Path], *, now: datetime | None = None
+    workspace: Workspace,
+    store: Store,
+    paths: list[Path],
+    *,
+    now: datetime | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
-    """Process files and folders (every file below them), in name order."""
+    """Process files and folders (every file below them), in name order.
+
+    Reading and checking a form is CPU work: with many files it runs in one
+    worker process per core, while this process alone writes the database and
+    moves the files, in name order, exactly as a sequential run would.
+    """
+    now = now or datetime.now()
     inbox = Inbox(workspace, store)
     report = IngestReport(inbox.recover(now=now))
     files: list[Path] = []
@@ -386,9 +459,45 @@ def ingest_paths(
             files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
         elif path.is_file():
             files.append(path)
-    for file in files:
-        report.outcomes.append(inbox.process(file, now=now))
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(files) >= PARALLEL_FROM:
+        with ProcessPoolExecutor(
+            workers, initializer=_start_worker, initargs=(workspace.root, now)
+        ) as pool:
+            analyses = pool.map(_analyse_in_worker, files, chunksize=8)
+            for file, analysis in zip(files, analyses, strict=True):
+                report.outcomes.append(inbox.commit(file, analysis, now=now))
+    else:
+        for file in files:
+            report.outcomes.append(inbox.process(file, now=now))
     return report
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(root: Path, now: datetime) -> None:
+    workspace = open_workspace(root)
+    _WORKER["inbox"] = Inbox(workspace, Store.open(workspace.database_path))
+    _WORKER["now"] = now
+
+
+def _analyse_in_worker(path: Path) -> Analysis:
+    inbox: Inbox = _WORKER["inbox"]
+    return inbox.analyse(path, now=_WORKER["now"])
+
+
+def _reference_only(claimed: ClaimedIdentity) -> bool:
+    return all(
+        value is None
+        for value in (
+            claimed.signature,
+            claimed.matricule,
+            claimed.kind,
+            claimed.campaign,
+            claimed.form_version,
+        )
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -6,15 +6,17 @@ disagree on details (what a ticked box's state is called, whether a combo
 box keeps the item's value or the text shown, ``\\r`` or ``\\n`` between
 the lines of a text), so values are read leniently.
 
-Reading the fields with pypdf takes about 40 ms a form: its object parser
-reads strings byte by byte, and a form has hundreds of them (tooltips, item
-lists). Most returned forms were saved by a library or a viewer that writes
-a plain cross-reference table and plain objects, so ``_FastSyntax`` reads
-those with a few linear regular expressions (possessive quantifiers: no
-backtracking) in about a millisecond, and gives up on anything else (object
-streams, encryption, an offset that does not point at its object), which
-pypdf then reads. Both hand the field walk the same plain values, so what
-is read does not depend on the path taken (the tests compare them).
+Reading the fields of the annual form with pypdf takes 30 to 40 ms: its
+object parser reads strings byte by byte, and a form has hundreds of them
+(tooltips, item lists), and opening the file alone takes over a millisecond.
+Most returned forms were saved by a library or a viewer that writes a plain
+cross-reference table and plain objects, so ``_FastSyntax`` reads those with
+a few linear regular expressions (possessive quantifiers: no backtracking)
+in about 3 ms, and gives up on anything else (object streams, encryption, a
+comment or a stream where a value was expected, an offset that does not
+point at its object), which pypdf then reads. Both hand the field walk the
+same plain values, so what is read does not depend on the path taken (the
+tests compare them).
 
 A form printed and scanned, or flattened (a print batch, a "print to PDF"),
 has no fields left: it is identified by the QR code printed on each page
@@ -177,13 +179,18 @@ def _several_forms(name: str, references: list[str]) -> RejectedFile:
     )
 
 
-def _not_a_form(name: str) -> RejectedFile:
+def _not_a_form(name: str, has_fields: bool) -> RejectedFile:
+    what = (
+        "ses champs ne portent pas de référence de formulaire"
+        if has_fields
+        else "il n'a pas de champs de formulaire"
+    )
     return RejectedFile(
-        f"« {name} » n'est pas reconnu comme un formulaire d'entretien : il n'a pas de champs "
-        "de formulaire, et aucun code QR de formulaire n'a été trouvé sur ses pages.",
-        "Déposez le formulaire PDF rempli tel quel. Pour un formulaire papier, imprimez-le "
-        "depuis le PDF d'origine sans le redimensionner, laissez le code QR en haut de chaque "
-        "page visible et propre, et scannez-le à 200 ppp (dpi) au moins.",
+        f"« {name} » n'est pas reconnu comme un formulaire d'entretien : {what}, et aucun "
+        "code QR de formulaire n'a été trouvé sur ses pages.",
+        "Déposez le formulaire PDF envoyé par les RH, rempli tel quel. Pour un formulaire "
+        "papier, imprimez-le depuis le PDF d'origine sans le redimensionner, laissez le code "
+        "QR en haut de chaque page visible et propre, et scannez-le à 200 ppp (dpi) au moins.",
     )
 
 
@@ -208,11 +215,39 @@ def identify_pdf(data: bytes, name: str) -> ClaimedIdentity:
     The pages are rendered only when the file carries no identity at all (a
     scan, a flattened form), since rendering is a hundred times slower.
     """
+    quick = _info_identity(data)
+    if quick is not None:
+        return quick
     contents = _read(data, name, None)
     identity = contents.identity()
     if identity.reference is not None:
         return identity
-    return ClaimedIdentity(reference=_paper(data, name, contents.declared_pages).reference)
+    return ClaimedIdentity(reference=_paper(data, name, contents).reference)
+
+
+def _info_identity(data: bytes) -> ClaimedIdentity | None:
+    """The identity in /Info alone, read without walking the fields: the common case.
+
+    Reading the fields costs most of a read and ``extract_pdf`` does it anyway;
+    anything unusual (no /Info reference, a file the fast reader declines)
+    returns None and takes the full path, which decides and explains.
+    """
+    if b"%PDF-" not in data[:_HEADER_WINDOW] or b"%%EOF" not in data[-_TRAILER_WINDOW:]:
+        return None
+    try:
+        syntax = _FastSyntax(data)
+        info = syntax.resolve(syntax.trailer.get(b"/Info"))
+        if not isinstance(info, Mapping):
+            return None
+        values: dict[str, str | None] = {}
+        for key, attribute in _INFO_KEYS.items():
+            value = _plain_text(syntax.resolve(info.get(b"/" + key.encode())))
+            values[attribute] = value.strip() if value and value.strip() else None
+    except Exception:  # the fast reader declines: the full path decides
+        return None
+    if values["reference"] is None:
+        return None
+    return ClaimedIdentity(**values)
 
 
 def extract_pdf(data: bytes, name: str, layout: FormLayout | None) -> Extraction:
@@ -232,13 +267,12 @@ def extract_pdf(data: bytes, name: str, layout: FormLayout | None) -> Extraction
         )
     if contents.field_count:
         if identity.reference is None:  # fields kept, but metadata and hidden field lost
-            paper = _paper(data, name, contents.declared_pages)
-            identity = ClaimedIdentity(reference=paper.reference)
+            identity = ClaimedIdentity(reference=_paper(data, name, contents).reference)
         return Extraction(
             identity=identity, answers=contents.answers, producer=contents.producer(), notes=notes
         )
 
-    paper = _paper(data, name, contents.declared_pages)
+    paper = _paper(data, name, contents)
     if identity.reference != paper.reference:
         identity = ClaimedIdentity(reference=paper.reference)
     return Extraction(
@@ -591,7 +625,7 @@ class _FastSyntax:
         if offset is not None:
             data = self._data
             header = _HEADER.match(data, offset)
-            if header is None or int(header[1]) != number:
+            if header is None or header[1] != b"%d" % number:
                 raise _Unsupported(f"object {number} is not where the table says")
             start = header.end()
             end = data.find(b"endobj", start)
@@ -666,11 +700,12 @@ class _RawDict(Mapping[bytes, object]):
 
     def __init__(self, syntax: _FastSyntax, data: bytes, start: int, end: int) -> None:
         self._syntax = syntax
-        parts = _PAIRS.split(data[start:end])  # between, key, value, between, key...
+        body = data[start:end]
+        parts = _PAIRS.split(body)  # between, key, value, between, key...
         if b"".join(parts[::3]).strip(_WHITE_SPACE):
             raise _Unsupported("junk in a dictionary")
         keys = parts[1::3]
-        if b"#" in b"".join(keys):  # /A#42 is /AB
+        if b"#" in body and b"#" in b"".join(keys):  # /A#42 is /AB
             keys = [_escaped_key(key) for key in keys]
         self._raw = dict(
             zip(keys, parts[2::3], strict=True)
@@ -735,8 +770,7 @@ def _string_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- form fields
 
 
-@dataclass(frozen=True)
-class _Terminal:
+class _Terminal(NamedTuple):
     """One terminal field: full name, inherited type and flags, its dict and widgets."""
 
     name: str
@@ -782,20 +816,22 @@ def _terminals(syntax: _Syntax, fields: object) -> Iterator[_Terminal]:
         if node is not None:
             stack.append((node, "", None, 0, 1))
     visited = 0
+    resolve = syntax.resolve
     while stack:
         node, prefix, kind, flags, depth = stack.pop()
         visited += 1
         if visited > MAX_FIELD_NODES or depth > MAX_FIELD_DEPTH:
             raise _Malformed("field tree too large")
-        partial = _plain_text(syntax.resolve(node.get(b"/T")))
+        get = node.get
+        partial = _plain_text(resolve(get(b"/T")))
         name = (f"{prefix}.{partial}" if prefix else partial) if partial else prefix
-        field_type = syntax.resolve(node.get(b"/FT"))
+        field_type = resolve(get(b"/FT"))
         if isinstance(field_type, _Name):
             kind = str(field_type)
-        own_flags = syntax.resolve(node.get(b"/Ff"))
+        own_flags = resolve(get(b"/Ff"))
         if isinstance(own_flags, int) and not isinstance(own_flags, bool):
             flags = own_flags
-        kids = syntax.resolve(node.get(b"/Kids"))
+        kids = resolve(get(b"/Kids"))
         field_kids: list[Mapping[bytes, object]] = []
         widgets: list[Mapping[bytes, object]] = []
         if kids is not None:
@@ -914,7 +950,8 @@ def _field_text(syntax: _Syntax, value: object) -> str | None:
 def _nonempty(text: str | None) -> str | None:
     if text is None:
         return None
-    text = _NEWLINES.sub("\n", text)  # Acrobat separates lines with \r
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)  # Acrobat separates lines with \r
     return text if text.strip() else None
 
 
@@ -969,10 +1006,10 @@ class _Paper:
         )
 
 
-def _paper(data: bytes, name: str, declared_pages: int) -> _Paper:
+def _paper(data: bytes, name: str, contents: _Contents) -> _Paper:
     """The one form a paper scan holds, from the QR codes of its pages."""
-    if declared_pages > MAX_PAGES:  # refused before pdfium loads a hostile page tree
-        raise _too_many_pages(name, declared_pages)
+    if contents.declared_pages > MAX_PAGES:  # refused before pdfium loads a hostile page tree
+        raise _too_many_pages(name, contents.declared_pages)
     try:
         found = _page_codes(data)
     except _TooManyPages as exc:
@@ -982,7 +1019,7 @@ def _paper(data: bytes, name: str, declared_pages: int) -> _Paper:
     codes = [code for page in found for code in page]
     references = sorted({code.reference for code in codes})
     if not references:
-        raise _not_a_form(name)
+        raise _not_a_form(name, contents.field_count > 0)
     if len(references) > 1:
         raise _several_forms(name, references)
     numbered = [(code.page, code.pages) for code in codes if code.page and code.pages]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -536,6 +536,33 @@ class Store:
             (submission_id,),
         ).fetchall()
         return [StoredAnswer(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    def answers_matching(
+        self, patterns: Sequence[str], *, campaign: str | None = None
+    ) -> dict[int, dict[str, AnswerValue]]:
+        """Submission id → {field id: value} of every current return, in one query.
+
+        Only the fields whose id matches one of the GLOB ``patterns``
+        (``formations.*``): reports read a few fields of thousands of forms,
+        and decoding every answer form by form costs seconds. Field ids are
+        ``[a-z0-9_.#]``, so only the ``*`` a caller writes is special.
+        """
+        if not patterns:
+            return {}
+        query = (
+            "SELECT a.submission_id, a.field_id, a.value FROM answers a "
+            "JOIN submissions s ON s.id = a.submission_id WHERE s.status = 'valide' AND ("
+            + " OR ".join("a.field_id GLOB ?" for _ in patterns)
+            + ")"
+        )
+        args = list(patterns)
+        if campaign is not None:
+            query += " AND s.campaign = ?"
+            args.append(campaign)
+        found: dict[int, dict[str, AnswerValue]] = {}
+        for submission_id, field_id, value in self._db.execute(query, args):
+            found.setdefault(submission_id, {})[field_id] = json.loads(value)
+        return found
 
     def log_event(
         self,

@@ -16,16 +16,17 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 
 import click
 
 from entretien_forms.cli import AppContext, cli
-from entretien_forms.errors import WorkspaceError
+from entretien_forms.errors import EntretienError, WorkspaceError
 from entretien_forms.inbox.ingest import Inbox, Outcome, ingest_file
 from entretien_forms.inbox.watch import InboxWatcher
+from entretien_forms.reports.build import build_reports
 from entretien_forms.store import Store
 from entretien_forms.text import count
 from entretien_forms.workspace import Workspace
@@ -143,13 +144,21 @@ class _Service:
 
 
 def rebuild_reports(workspace: Workspace) -> None:
-    """Placeholder hook, called once per batch: it only logs for now.
+    """Rebuild both workbooks of outbox/ once per batch, not once per file.
 
-    The follow-up workbooks in outbox/ will be rebuilt here once ``reports/``
-    exists; calling it per batch rather than per file keeps a drop of 300
-    forms from rebuilding them 300 times.
+    A drop of 300 forms would otherwise rebuild them 300 times. A failure (the
+    workbook open in Excel, say) is logged and never stops the service: the
+    next batch tries again.
     """
-    _LOGGER.debug("reports rebuild requested for %s (not implemented yet)", workspace.root)
+    try:
+        with Store.open(workspace.database_path) as store:
+            today = date.today()
+            result = build_reports(workspace, store, campaign=str(today.year), today=today)
+    except EntretienError as exc:
+        _echo(f"Classeurs non mis à jour : {exc}", fg="yellow")
+        return
+    names = ", ".join(path.name for path in result.workbooks)
+    _echo(f"Classeurs mis à jour : {names}.")
 
 
 _ECHO_LOCK = threading.Lock()

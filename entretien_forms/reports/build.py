@@ -1,0 +1,97 @@
+"""Build both workbooks of a workspace: what ``entretien report`` and the watcher call.
+
+The optional HR sheets (trainings, absences) are given on the command line or,
+for the watcher which has no command line, found in the workspace under their
+usual names (``formations.xlsx`` / ``.csv``, ``absences.xlsx`` / ``.csv``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from entretien_forms.forms import load_catalog
+from entretien_forms.reports.compliance import write_compliance_workbook
+from entretien_forms.reports.plan import PlannedTraining, write_plan_workbook
+from entretien_forms.reports.sheets import (
+    AbsenceRecord,
+    HRSheet,
+    TrainingRecord,
+    read_absences,
+    read_trainings,
+)
+from entretien_forms.store import Store
+from entretien_forms.workspace import Workspace
+
+TRAININGS_NAMES = ("formations.xlsx", "formations.csv")
+ABSENCES_NAMES = ("absences.xlsx", "absences.csv")
+
+
+@dataclass
+class ReportResult:
+    workbooks: list[Path] = field(default_factory=list)
+    sheets: list[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord]] = field(default_factory=list)
+
+
+def find_sheet(workspace: Workspace, names: Sequence[str]) -> Path | None:
+    """The first of ``names`` present at the workspace's root."""
+    return next((workspace.root / n for n in names if (workspace.root / n).is_file()), None)
+
+
+def build_reports(
+    workspace: Workspace,
+    store: Store,
+    *,
+    campaign: str,
+    today: date,
+    trainings_file: Path | None = None,
+    absences_file: Path | None = None,
+) -> ReportResult:
+    """Write the training plan and the follow-up workbook into ``outbox/``."""
+    result = ReportResult()
+    trainings: tuple[TrainingRecord, ...] = ()
+    absences: tuple[AbsenceRecord, ...] = ()
+    trainings_file = trainings_file or find_sheet(workspace, TRAININGS_NAMES)
+    absences_file = absences_file or find_sheet(workspace, ABSENCES_NAMES)
+    settings = workspace.settings.roster
+    if trainings_file is not None:
+        training_sheet = read_trainings(trainings_file, today=today, settings=settings)
+        result.sheets.append(training_sheet)
+        trainings = training_sheet.records
+    if absences_file is not None:
+        absence_sheet = read_absences(absences_file, today=today, settings=settings)
+        result.sheets.append(absence_sheet)
+        absences = absence_sheet.records
+    planned = [
+        PlannedTraining(
+            matricule=r.matricule,
+            title=r.training.title,
+            start=r.training.start,
+            end=r.training.end,
+            hours=r.hours,
+            cost=r.cost,
+            mandatory=r.training.mandatory,
+            status=r.status,
+        )
+        for r in trainings
+    ]
+    catalog = load_catalog(workspace.templates_dir)
+    result.workbooks.append(
+        write_plan_workbook(
+            workspace.outbox, store, catalog, campaign=campaign, today=today, trainings=planned
+        )
+    )
+    result.workbooks.append(
+        write_compliance_workbook(
+            workspace.outbox,
+            store,
+            workspace.settings,
+            campaign=campaign,
+            today=today,
+            trainings=trainings,
+            absences=absences,
+        )
+    )
+    return result

@@ -1,0 +1,1182 @@
+"""The compliance workbook HR and the director show the CSE or a labour inspector.
+
+Everything in it is computed by ``rules.assess`` from facts the tool holds:
+the roster, the professional interviews and états des lieux returned through
+the inbox, and the optional trainings and absences sheets. The workbook does
+not judge anything itself; it lays out each computed date with its reason and
+rule id, and its last sheet states the date, the regime and every setting the
+figures depend on, so that anyone can check them against the law.
+
+Returned forms are the interviews' proof: the date typed on the form
+(``entretien.date``) is the interview date. A paper return (a scan, whose
+answers are not read) and a form without a readable date count as held on
+the day the file was received, and say so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from entretien_forms.config import LegalSettings, Settings
+from entretien_forms.reports._workbook import (
+    AMBER,
+    DATE_FORMAT,
+    EURO_FORMAT,
+    GREEN,
+    GREY,
+    HEADER_FILL,
+    HEADER_FONT,
+    PERCENT_FORMAT,
+    RED,
+    TITLE_FONT,
+    new_workbook,
+    save_atomically,
+    setup_print,
+    table_sheet,
+)
+from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
+from entretien_forms.roster import Employee
+from entretien_forms.rules import (
+    AGREEMENT_END_NOTE,
+    BEFORE_LEAVE_NOTE,
+    BEFORE_LEAVE_WINDOW_MONTHS,
+    FORMER_REGIME,
+    HIRED_BEFORE_T0_NOTE,
+    RETURN_DELAY_NOTE,
+    RETURN_INTERVIEW_DELAY_MONTHS,
+    REVIEW_ACROSS_T0_NOTE,
+    REVIEW_NOTE,
+    TRANSITION_NOTE,
+    Absence,
+    Assessment,
+    EmployeeFacts,
+    Interview,
+    Obligation,
+    Occasion,
+    Review,
+    Training,
+    add_months,
+    assess,
+    fr,
+)
+from entretien_forms.sanitize import safe_cell
+from entretien_forms.store import AnswerValue, IssuedForm, Store, Submission
+from entretien_forms.text import fold
+
+COMPLIANCE_FILE_NAME = "suivi-entretiens.xlsx"
+
+# Form kinds that prove a professional interview (the EDL is held as one).
+INTERVIEW_KINDS = ("professionnel", "etat_des_lieux")
+KIND_LABELS: dict[str, str] = {
+    "professionnel": "entretien professionnel",
+    "etat_des_lieux": "état des lieux",
+    "annuel": "entretien annuel",
+}
+STATUS_LABELS: dict[str, str] = {
+    "a_jour": "à jour",
+    "a_planifier": "à planifier",
+    "en_retard": "en retard",
+    "sorti": "sorti",
+    "non_concerne": "non concerné",
+}
+_STATUS_ORDER = {"en_retard": 0, "a_planifier": 1, "a_jour": 2, "sorti": 3, "non_concerne": 4}
+# The options of entretien.occasion (templates/entretien-professionnel.toml), by
+# folded keywords on whole words so that a company's reworded template still maps.
+# "Demande du salarié" and anything unknown are periodic: every interview restarts
+# the period anyway, whatever its occasion.
+_OCCASION_WORDS: tuple[tuple[str, Occasion], ...] = (
+    ("premiere annee", "premiere_annee"),
+    ("embauche", "premiere_annee"),
+    ("avant le conge", "avant_conge"),
+    ("depart en conge", "avant_conge"),
+    ("retour", "retour_conge"),
+    ("mi carriere", "mi_carriere"),
+    ("60 ans", "avant_60"),
+    ("fin de carriere", "avant_60"),
+    ("etat des lieux", "etat_des_lieux"),
+)
+_REFERENCE = re.compile(r"[A-Z]{1,10}-[A-Z0-9]{1,16}-\d{5}")
+# What mail clients and file managers add to a name saved twice, once folded:
+# "Dupont-Jean-M001-annuel (2)", "... - Copie", "... - Copie (3)".
+_COPY_SUFFIX = re.compile(r"(?: copie)?(?: \d{1,3})?$")
+_CHECK, _CROSS = "✔", "✘"
+_NOT_TRACKED = "à vérifier"
+_NO_MANAGER = "Sans responsable"
+_NOT_IN_ROSTER = "Salariés hors fichier actuel"
+_UNATTRIBUTED = "Fichiers non attribués"
+
+# French label and unit of every legal setting, for the Synthèse sheet. A setting
+# added to LegalSettings without a label here is still listed, under its TOML key.
+_SETTING_LABELS: dict[str, str] = {
+    "regime": "Régime légal appliqué",
+    "first_interview_months": "Premier entretien après l'embauche (mois)",
+    "period_years": "Périodicité de l'entretien professionnel (années)",
+    "agreement_period_years": "Périodicité fixée par un accord collectif (années, 0 = aucun)",
+    "review_period_years": "État des lieux récapitulatif tous les (années d'ancienneté)",
+    "return_exemption_months": "Pas d'entretien de retour si entretien dans les (mois)",
+    "long_sick_leave_months": "Arrêt maladie long à partir de (mois)",
+    "midcareer_age": "Âge de la visite médicale de mi-carrière",
+    "midcareer_delay_months": "Entretien de mi-carrière dans les (mois après la visite)",
+    "end_of_career_age": "Âge de référence de l'entretien de fin de carrière",
+    "topup_threshold": "Effectif à partir duquel l'abondement correctif s'applique",
+    "topup_amount": "Montant de l'abondement correctif (€)",
+    "topup_trigger": "Déclenchement de l'abondement (« et » : les deux manquements, « ou » : l'un)",
+    "assessment_counts_as_training": "Bilan de compétences et VAE comptés comme formation",
+    "warning_days": "Statut « à planifier » à partir de (jours avant l'échéance)",
+}
+
+
+# Readings of ours the rules flag (rules.py), summarised once for the whole company;
+# each employee's own notes are in the Salariés sheet. Matched as substrings since
+# the rules embed some of them in longer notes.
+_READINGS: tuple[tuple[str, str, str], ...] = (
+    (TRANSITION_NOTE, "Échéances à cheval sur la réforme du 26/10/2025", TRANSITION_NOTE),
+    (
+        HIRED_BEFORE_T0_NOTE,
+        "Premier entretien des salariés embauchés avant la réforme",
+        HIRED_BEFORE_T0_NOTE,
+    ),
+    (RETURN_DELAY_NOTE, "Délai de l'entretien de retour", RETURN_DELAY_NOTE),
+    (BEFORE_LEAVE_NOTE, "Entretien avant un congé", BEFORE_LEAVE_NOTE),
+    (AGREEMENT_END_NOTE, "Accord collectif de plus de 4 ans", AGREEMENT_END_NOTE),
+    (REVIEW_NOTE, "Ancienneté retenue pour l'état des lieux", REVIEW_NOTE),
+    (REVIEW_ACROSS_T0_NOTE, "État des lieux à cheval sur la réforme", REVIEW_ACROSS_T0_NOTE),
+    (
+        "Hypothèse : visite médicale de mi-carrière",
+        "Date de la visite médicale de mi-carrière",
+        "Hypothèse : sans date de visite médicale de mi-carrière, la visite est supposée "
+        "avoir lieu dans l'année des 45 ans (EPP-5).",
+    ),
+)
+# legal-rules.md, "Uncertain points" not already carried by a note above.
+_UNCERTAIN: tuple[tuple[str, str], ...] = (
+    (
+        "Article L6323-13 (abondement correctif)",
+        "Rédaction modifiée le 01/09/2026 ; le fond (50 salariés, 8 ans, 3 000 €) est réputé "
+        "inchangé.",
+    ),
+    (
+        "Déclenchement de l'abondement : « et » ou « ou »",
+        "Lecture incertaine de L6315-1 II : voir le réglage declenchement_abondement ci-dessus.",
+    ),
+    (
+        "Bilan de compétences et VAE",
+        "Comptés ou non comme formation non obligatoire : voir le réglage "
+        "bilan_vae_compte_comme_formation ci-dessus.",
+    ),
+)
+
+
+def _split_notes(notes: Iterable[str]) -> tuple[str | None, str | None]:
+    """Readings shared by many employees as their numbers in the Synthèse sheet, and
+    everything specific to this employee in full."""
+    numbers: set[int] = set()
+    others: list[str] = []
+    for note in notes:
+        matched = {n for n, (key, _, _) in enumerate(_READINGS, start=1) if key in note}
+        numbers |= matched
+        if not matched and note not in others:
+            others.append(note)
+    points = ", ".join(f"n° {n}" for n in sorted(numbers)) or None
+    return points, _joined(others)
+
+
+def _readings(assessments: Sequence[Assessment]) -> list[tuple[str, int, str]]:
+    """Each reading the rules flagged, numbered, with how many employees it concerns."""
+    counts: Counter[int] = Counter()
+    for a in assessments:
+        notes = a.inferences
+        for n, (key, _, _) in enumerate(_READINGS, start=1):
+            if any(key in note for note in notes):
+                counts[n] += 1
+    return [
+        (f"n° {n} — {_READINGS[n - 1][1]}", counts[n], _READINGS[n - 1][2]) for n in sorted(counts)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Facts read from the store
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedInterview:
+    """A professional interview proven by a returned form, and how its date was read."""
+
+    matricule: str
+    interview: Interview
+    reference: str
+    kind: str
+    paper: bool
+    dated_by_reception: bool  # no interview date on the form: the day it was received
+
+    def describe(self) -> str:
+        """Where the date comes from, in French, for the Source column."""
+        text = f"formulaire {self.reference}"
+        if self.paper:
+            return f"{text} (papier : date de réception)"
+        if self.dated_by_reception:
+            return f"{text} (date de l'entretien absente : date de réception)"
+        return text
+
+
+def occasion_of(answer: object) -> Occasion:
+    """The rules' occasion for an ``entretien.occasion`` answer (periodic when unknown)."""
+    if not isinstance(answer, str):
+        return "periodique"
+    words = f" {fold(answer)} "
+    return next((o for key, o in _OCCASION_WORDS if f" {key} " in words), "periodique")
+
+
+def recorded_interviews(
+    store: Store, submissions: Sequence[Submission] | None = None
+) -> dict[str, list[RecordedInterview]]:
+    """Professional interviews and états des lieux returned, by matricule, oldest first.
+
+    ``submissions`` saves reading them again when the caller has them already.
+    """
+    found: dict[str, list[RecordedInterview]] = defaultdict(list)
+    answers = store.answers_matching(["entretien.date", "entretien.occasion"])
+    for submission in store.submissions() if submissions is None else submissions:
+        if submission.kind not in INTERVIEW_KINDS:
+            continue
+        found[submission.matricule].append(
+            _recorded(submission, answers.get(submission.id or 0, {}))
+        )
+    return dict(found)
+
+
+def _recorded(submission: Submission, answers: Mapping[str, AnswerValue]) -> RecordedInterview:
+    received = submission.received_at.date()
+    held_on: date | None = None
+    occasion: Occasion = "etat_des_lieux" if submission.kind == "etat_des_lieux" else "periodique"
+    if not submission.paper:
+        held = answers.get("entretien.date")
+        if isinstance(held, str):
+            try:
+                held_on = date.fromisoformat(held)
+            except ValueError:
+                held_on = None
+        if "entretien.occasion" in answers and occasion != "etat_des_lieux":
+            occasion = occasion_of(answers["entretien.occasion"])
+    return RecordedInterview(
+        matricule=submission.matricule,
+        interview=Interview(held_on or received, occasion),
+        reference=submission.reference,
+        kind=submission.kind,
+        paper=submission.paper,
+        dated_by_reception=held_on is None,
+    )
+
+
+def _matricule_key(matricule: str) -> str:
+    """Matricules typed in HR's sheets may lose leading zeros or gain a dash."""
+    return fold(matricule).replace(" ", "").lstrip("0") or "0"
+
+
+@dataclass(frozen=True)
+class _Person:
+    employee: Employee
+    manager: str  # name shown in the Responsable columns
+    assessment: Assessment
+    recorded: tuple[RecordedInterview, ...]
+    planned: tuple[TrainingRecord, ...]  # trainings not yet done, for the EDL sheet
+
+
+@dataclass
+class _Campaign:
+    """Forms of one campaign: who got which, what came back, what was rejected."""
+
+    name: str
+    issued: dict[tuple[str, str], IssuedForm]
+    returned: dict[tuple[str, str], Submission]
+    rejected: Counter[str]  # matricule ("" when the file could not be attributed) → files
+    kinds: tuple[str, ...]
+
+    def state(self, matricule: str, kind: str) -> str:
+        submission = self.returned.get((matricule, kind))
+        if submission is not None:
+            return "retourné (papier)" if submission.paper else "retourné"
+        return "manquant" if (matricule, kind) in self.issued else "non émis"
+
+
+def _campaign(store: Store, name: str, submissions: Sequence[Submission]) -> _Campaign:
+    issued = {(f.matricule, f.kind): f for f in store.current_issued(campaign=name)}
+    returned = {(s.matricule, s.kind): s for s in submissions if s.campaign == name}
+    kinds = sorted(
+        {k for _, k in issued} | {k for _, k in returned},
+        key=lambda k: (list(KIND_LABELS).index(k) if k in KIND_LABELS else 99, k),
+    )
+    return _Campaign(name, issued, returned, _rejections(store, name, issued), tuple(kinds))
+
+
+def _rejections(
+    store: Store, campaign: str, issued: Mapping[tuple[str, str], IssuedForm]
+) -> Counter[str]:
+    """Rejected files of this campaign, by employee.
+
+    The audit log names the file and sometimes the reference. A file is this
+    campaign's when its reference was issued for it, or when its name is the
+    name of a form issued for it (the name the tool gave, maybe with " (2)"
+    added by a mail client). Other rejections since the campaign started are
+    counted as not attributable.
+    """
+    stems: dict[str, str] = {}
+    for issued_form in issued.values():
+        for path in (issued_form.docx_path, issued_form.pdf_path):
+            if path:
+                stems[fold(PurePosixPath(path.replace("\\", "/")).stem)] = issued_form.matricule
+    start = min((f.issued_at for f in issued.values()), default=None)
+    counts: Counter[str] = Counter()
+    for at, event, source_file, reference, _detail in store.audit_log():
+        if event != "rejete":
+            continue
+        references = [reference] if reference else _REFERENCE.findall(source_file.upper())
+        form = next((f for r in references if (f := store.issued(r)) is not None), None)
+        if form is not None:
+            if form.campaign == campaign:
+                counts[form.matricule] += 1
+            continue
+        if start is None or at < start.isoformat(timespec="seconds"):
+            continue
+        stem = fold(PurePosixPath(source_file.replace("\\", "/")).stem)
+        matricule = stems.get(stem) or stems.get(_COPY_SUFFIX.sub("", stem), "")
+        counts[matricule] += 1
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# The workbook
+# ---------------------------------------------------------------------------
+
+
+def build_compliance_workbook(
+    store: Store,
+    settings: Settings,
+    *,
+    campaign: str,
+    today: date,
+    trainings: Iterable[TrainingRecord] = (),
+    absences: Iterable[AbsenceRecord] = (),
+) -> Workbook:
+    """The four sheets (Salariés, État des lieux, Campagne, Synthèse), computed as of ``today``.
+
+    Only trainings marked « réalisé » count as followed; the others are shown
+    as planned beside the état des lieux they could still change.
+    """
+    employees = store.current_employees()
+    trainings, absences = list(trainings), list(absences)
+    submissions = store.submissions()
+    recorded = recorded_interviews(store, submissions)
+    people, unmatched = _people(settings, employees, recorded, trainings, absences, today)
+    forms = _campaign(store, campaign, submissions)
+    workbook = new_workbook()
+    workbook.properties.title = f"Suivi des entretiens professionnels — {campaign}"
+    workbook.properties.creator = "entretien-forms"
+    _employees_sheet(workbook, people, forms)
+    _reviews_sheet(workbook, people, settings.legal, today)
+    _campaign_sheet(workbook, people, forms)
+    _summary_sheet(
+        workbook,
+        people,
+        forms,
+        settings,
+        today,
+        trainings=trainings,
+        absences=absences,
+        unmatched=unmatched,
+    )
+    return workbook
+
+
+def write_compliance_workbook(
+    path: Path,
+    store: Store,
+    settings: Settings,
+    *,
+    campaign: str,
+    today: date,
+    trainings: Iterable[TrainingRecord] = (),
+    absences: Iterable[AbsenceRecord] = (),
+) -> Path:
+    """Build and save atomically; a folder gets ``suivi-entretiens.xlsx`` inside it."""
+    target = path / COMPLIANCE_FILE_NAME if path.is_dir() else path
+    workbook = build_compliance_workbook(
+        store,
+        settings,
+        campaign=campaign,
+        today=today,
+        trainings=trainings,
+        absences=absences,
+    )
+    save_atomically(workbook, target)
+    return target
+
+
+def _people(
+    settings: Settings,
+    employees: Sequence[Employee],
+    recorded: Mapping[str, Sequence[RecordedInterview]],
+    trainings: Sequence[TrainingRecord],
+    absences: Sequence[AbsenceRecord],
+    today: date,
+) -> tuple[list[_Person], list[str]]:
+    """Assess everyone; also return the sheets' matricules that match nobody."""
+    keys: dict[str, str | None] = {}
+    for e in employees:
+        key = _matricule_key(e.matricule)
+        keys[key] = None if key in keys else e.matricule  # ambiguous: exact match only
+    exact = {e.matricule for e in employees}
+
+    def owner(matricule: str) -> str | None:
+        return matricule if matricule in exact else keys.get(_matricule_key(matricule))
+
+    unmatched: list[str] = []
+    done: dict[str, list[Training]] = defaultdict(list)
+    planned: dict[str, list[TrainingRecord]] = defaultdict(list)
+    leaves: dict[str, list[Absence]] = defaultdict(list)
+    for record in trainings:
+        who = owner(record.matricule)
+        if who is None:
+            unmatched.append(record.matricule)
+        elif record.completed:
+            done[who].append(record.training)
+        elif record.status != "annulé":
+            planned[who].append(record)
+    for leave in absences:
+        who = owner(leave.matricule)
+        if who is None:
+            unmatched.append(leave.matricule)
+        else:
+            leaves[who].append(leave.absence)
+    names = {e.matricule: e.full_name for e in employees}
+    people = []
+    for employee in employees:
+        proofs = tuple(recorded.get(employee.matricule, ()))
+        facts = EmployeeFacts.from_employee(
+            employee,
+            interviews=[r.interview for r in proofs],
+            absences=leaves.get(employee.matricule, ()),
+            trainings=done.get(employee.matricule, ()),
+        )
+        manager = names.get(employee.manager_matricule or "") or employee.manager or _NO_MANAGER
+        people.append(
+            _Person(
+                employee=employee,
+                manager=manager,
+                assessment=assess(facts, today, settings.legal, settings.company.headcount),
+                recorded=proofs,
+                planned=tuple(
+                    sorted(planned.get(employee.matricule, ()), key=lambda t: t.training.start)
+                ),
+            )
+        )
+    people.sort(key=_urgency)
+    return people, list(dict.fromkeys(unmatched))
+
+
+def _urgency(person: _Person) -> tuple[int, int, date, str, str, str]:
+    a = person.assessment
+    due = a.next_due.due if a.next_due else date.max
+    e = person.employee
+    return (_STATUS_ORDER[a.status], -a.days_late, due, fold(e.nom), fold(e.prenom), e.matricule)
+
+
+def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[str] = ()) -> None:
+    """Conditional formatting, so colours follow the text when HR sorts or edits."""
+    if rows == 0:
+        return
+    letter = get_column_letter(column + 1)
+    cells = f"{letter}2:{letter}{rows + 1}"
+    for text, fill in (
+        ("en retard", RED),
+        ("à planifier", AMBER),
+        ("à jour", GREEN),
+        ("à venir", GREEN),
+        *((t, GREY) for t in extra),
+    ):
+        sheet.conditional_formatting.add(
+            cells, CellIsRule(operator="equal", formula=[f'"{text}"'], fill=fill)
+        )
+
+
+# Bottom-aligned like every other cell: aligning all of them to the top would
+# double the time spent styling a large roster.
+_WRAP = Alignment(wrap_text=True)
+_LINE_HEIGHT = 15  # points, Calibri 11
+_MAX_ROW_HEIGHT = 409  # Excel's limit
+
+
+def _lines(text: object, width: float) -> int:
+    """Lines a wrapped text takes: a column unit holds about 1.1 characters of Calibri 11."""
+    if not isinstance(text, str):
+        return 1
+    return max(1, math.ceil(len(text) / max(1.0, width * 1.1)))
+
+
+def _wrap(sheet: Worksheet, columns: Sequence[int], rows: Sequence[Sequence[Any]]) -> None:
+    """Wrap long texts in their column and make each row tall enough to show them.
+
+    Row heights are estimated from the text length: LibreOffice keeps the
+    height a file gives (15 points by default) instead of fitting wrapped text.
+    Only the cells that need it are styled: each style set costs as much as a cell.
+    """
+    widths = [
+        sheet.column_dimensions[get_column_letter(n)].width or 10
+        for n in range(1, sheet.max_column + 1)
+    ]
+    header = max(_lines(cell.value, widths[n]) for n, cell in enumerate(sheet[1]))
+    sheet.row_dimensions[1].height = _LINE_HEIGHT * (header + 1)  # bold, and a margin
+    for number, values in enumerate(rows, start=2):
+        lines = 1
+        for column in columns:
+            needed = _lines(values[column], widths[column])
+            if needed > 1:
+                sheet.cell(number, column + 1).alignment = _WRAP
+                lines = max(lines, needed)
+        if lines > 1:
+            sheet.row_dimensions[number].height = min(_MAX_ROW_HEIGHT, _LINE_HEIGHT * lines)
+
+
+def _joined(items: Iterable[str]) -> str | None:
+    return " | ".join(items) or None
+
+
+# --- Salariés ------------------------------------------------------------------------
+
+
+def _employees_sheet(workbook: Workbook, people: Sequence[_Person], forms: _Campaign) -> None:
+    form_headers = [f"Formulaire {KIND_LABELS.get(k, k)} ({forms.name})" for k in forms.kinds]
+    headers = [
+        "Matricule",
+        "Nom",
+        "Prénom",
+        "Service",
+        "Responsable",
+        "Date d'entrée",
+        "Dernier entretien professionnel",
+        "Source du dernier entretien",
+        "Prochaine échéance",
+        "Entretien attendu",
+        "Motif de l'échéance",
+        "Règle",
+        "Statut",
+        "Jours de retard",
+        "Prochain état des lieux",
+        *form_headers,
+        "Points d'interprétation (n° en Synthèse)",
+        "Remarques",
+    ]
+    rows = []
+    for person in people:
+        e, a = person.employee, person.assessment
+        last = a.last_interview
+        source = None
+        if last is not None:
+            source = last.source_label
+            if last.source == "entretien_enregistre":
+                proof = next(
+                    (r for r in person.recorded if r.interview.held_on == last.held_on), None
+                )
+                source = proof.describe() if proof else source
+        review = a.review
+        open_review = review if review is not None and review.held_on is None else None
+        readings, remarks = _split_notes(
+            [
+                *a.notes,
+                *(
+                    f"{r.reference} : formulaire papier, entretien compté à sa date de réception "
+                    f"({fr(r.interview.held_on)}), la date réelle n'étant pas lue sur un scan."
+                    for r in person.recorded
+                    if r.paper
+                ),
+                *a.inferences,
+            ]
+        )
+        rows.append(
+            [
+                e.matricule,
+                e.nom,
+                e.prenom,
+                e.service,
+                person.manager,
+                e.date_entree,
+                last.held_on if last else None,
+                source,
+                a.next_due.due if a.next_due else None,
+                a.next_due.label if a.next_due else None,
+                a.next_due.reason if a.next_due else a.status_label,
+                a.next_due.rule if a.next_due else None,
+                STATUS_LABELS[a.status],
+                a.days_late or None,
+                open_review.due if open_review else None,
+                *(forms.state(e.matricule, k) for k in forms.kinds),
+                readings,
+                remarks,
+            ]
+        )
+    status_column = headers.index("Statut")
+    sheet = table_sheet(
+        workbook,
+        "Salariés",
+        headers,
+        rows,
+        widths=[
+            *(10, 16, 14, 14, 18, 11, 14, 24, 11, 20, 45, 9, 11, 8, 11),
+            *(14 for _ in forms.kinds),
+            16,
+            50,
+        ],
+        formats={
+            headers.index("Date d'entrée"): DATE_FORMAT,
+            headers.index("Dernier entretien professionnel"): DATE_FORMAT,
+            headers.index("Prochaine échéance"): DATE_FORMAT,
+            headers.index("Prochain état des lieux"): DATE_FORMAT,
+        },
+    )
+    sheet.freeze_panes = "D2"  # keep the matricule and the name in view
+    _wrap(
+        sheet,
+        [
+            headers.index(name)
+            for name in (
+                "Source du dernier entretien",
+                "Entretien attendu",
+                "Motif de l'échéance",
+                *form_headers,
+                "Points d'interprétation (n° en Synthèse)",
+                "Remarques",
+            )
+        ],
+        rows,
+    )
+    _status_colours(sheet, status_column, len(rows), ("sorti", "non concerné"))
+    first_form = headers.index("Prochain état des lieux") + 1
+    if rows and forms.kinds:
+        letters = (
+            get_column_letter(first_form + 1),
+            get_column_letter(first_form + len(forms.kinds)),
+        )
+        sheet.conditional_formatting.add(
+            f"{letters[0]}2:{letters[1]}{len(rows) + 1}",
+            CellIsRule(operator="equal", formula=['"manquant"'], fill=AMBER),
+        )
+
+
+# --- État des lieux --------------------------------------------------------------------
+
+
+def _situation(review: Review, today: date, legal: LegalSettings) -> str:
+    if review.held_on is not None:
+        return f"tenu le {fr(review.held_on)}"
+    if review.due < today:
+        return "en retard"
+    if (review.due - today).days <= legal.warning_days:
+        return "à planifier"
+    return "à venir"
+
+
+def _topup_state(review: Review) -> str:
+    topup = review.topup
+    if not topup.applies:
+        return "non applicable (effectif sous le seuil)"
+    if not topup.owed:
+        return "non dû"
+    return "dû si rien ne change" if review.provisional else "dû"
+
+
+def _owed(review: Review) -> bool:
+    """A top-up owed for sure: the review was held, or its deadline has passed."""
+    return review.topup.owed and not review.provisional
+
+
+def _review_rows(people: Sequence[_Person], today: date) -> list[tuple[_Person, Review]]:
+    """Per employee, the review to act on, when due within 12 months, late or with a top-up.
+
+    The review to act on is the earliest not held (an EDL held now closes that
+    one first); employees whose reviews are all held appear only when one of
+    them left a top-up owed.
+    """
+    horizon = add_months(today, 12)
+    found = []
+    for person in people:
+        review = person.assessment.review
+        if review is None:
+            continue
+        due_soon = review.held_on is None and review.due <= horizon
+        if due_soon or any(_owed(r) for r in person.assessment.reviews):
+            found.append((person, review))
+    found.sort(key=lambda pr: (pr[1].due, fold(pr[0].employee.nom), pr[0].employee.matricule))
+    return found
+
+
+def _missed(obligation: Obligation) -> str:
+    text = f"{obligation.label} dû le {fr(obligation.due)}"
+    if obligation.held_on is not None:
+        text += f", tenu en retard le {fr(obligation.held_on)}"
+    return text
+
+
+def _euros(amount: int) -> str:
+    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
+
+
+def _mark(value: bool) -> str:
+    return _CHECK if value else _CROSS
+
+
+_REVIEW_HEADERS = (
+    "Matricule",
+    "Nom",
+    "Prénom",
+    "Responsable",
+    "État des lieux n°",
+    "Ancienneté (ans)",
+    "Possible dès le",
+    "À tenir au plus tard le",
+    "Situation",
+    "Jours de retard",
+    "Période examinée",
+    "Entretiens dus tous tenus",
+    "Entretiens dus non tenus à temps",
+    "Formation suivie",
+    "Dont formation non obligatoire",
+    "Certification (formation ou VAE)",
+    "Progression salariale ou professionnelle",
+    "Formation prévue",
+    "Abondement correctif",
+    "Montant",
+    "À verser au plus tard le",
+    "Motif",
+    "Autres abondements dus",
+    "Montant des autres abondements",
+    "Règle",
+    "Points d'interprétation (n° en Synthèse)",
+    "Remarques",
+)
+_REVIEW_WIDTHS = (
+    *(10, 16, 14, 18, 8, 9, 11, 11, 12, 8, 14, 11, 30, 10, 12, 13, 13),
+    *(22, 14, 10, 11, 45, 26, 13, 9, 16, 45),
+)
+# Long texts wrap in their column instead of running over the next ones (and off the page).
+_REVIEW_WRAPPED = (
+    "Période examinée",
+    "Entretiens dus non tenus à temps",
+    "Formation prévue",
+    "Abondement correctif",
+    "Motif",
+    "Autres abondements dus",
+    "Points d'interprétation (n° en Synthèse)",
+    "Remarques",
+)
+
+
+def _reviews_sheet(
+    workbook: Workbook, people: Sequence[_Person], legal: LegalSettings, today: date
+) -> None:
+    column = {h: i for i, h in enumerate(_REVIEW_HEADERS)}
+    rows: list[list[Any]] = []
+    owed_count = owed_amount = feared_count = feared_amount = 0
+    for person, review in _review_rows(people, today):
+        e = person.employee
+        topup = review.topup
+        amount = topup.amount if topup.owed else 0
+        others = [r for r in person.assessment.reviews if r is not review and _owed(r)]
+        for r in (review, *others):
+            if _owed(r):
+                owed_count, owed_amount = owed_count + 1, owed_amount + r.topup.amount
+            elif r.topup.owed:
+                feared_count, feared_amount = feared_count + 1, feared_amount + r.topup.amount
+        late = (today - review.due).days if review.held_on is None and review.due < today else 0
+        # What could still change the outcome: a non-mandatory training first.
+        planned = next(
+            (
+                t
+                for t in sorted(person.planned, key=lambda t: t.training.mandatory)
+                if t.training.start <= review.due
+            ),
+            None,
+        )
+        readings, remarks = _split_notes(review.notes)
+        rows.append(
+            [
+                e.matricule,
+                e.nom,
+                e.prenom,
+                person.manager,
+                review.number,
+                review.seniority_years,
+                review.window_start,
+                review.due,
+                _situation(review, today, legal),
+                late or None,
+                f"du {fr(review.period_start)} au {fr(review.period_end)}",
+                _mark(review.interviews_held),
+                _joined(_missed(o) for o in review.missed_interviews),
+                _mark(review.training),
+                _mark(review.non_mandatory_training),
+                _mark(review.certification),
+                _CHECK if review.progression else _NOT_TRACKED,
+                (
+                    f"{planned.training.title} ({planned.status}, le {fr(planned.training.start)})"
+                    if planned
+                    else None
+                ),
+                _topup_state(review),
+                amount,
+                topup.deadline,
+                topup.reason,
+                _joined(
+                    f"n° {r.number} à tenir au plus tard le {fr(r.due)} : {_euros(r.topup.amount)}"
+                    for r in others
+                ),
+                sum(r.topup.amount for r in others) or None,
+                review.rule,
+                readings,
+                remarks,
+            ]
+        )
+    sheet = table_sheet(
+        workbook,
+        "État des lieux",
+        _REVIEW_HEADERS,
+        rows,
+        widths=_REVIEW_WIDTHS,
+        formats={
+            column["Possible dès le"]: DATE_FORMAT,
+            column["À tenir au plus tard le"]: DATE_FORMAT,
+            column["Montant"]: EURO_FORMAT,
+            column["À verser au plus tard le"]: DATE_FORMAT,
+            column["Montant des autres abondements"]: EURO_FORMAT,
+        },
+    )
+    sheet.freeze_panes = "D2"
+    _wrap(sheet, [column[name] for name in _REVIEW_WRAPPED], rows)
+    _status_colours(sheet, column["Situation"], len(rows))
+    if rows:
+        first = get_column_letter(column["Entretiens dus tous tenus"] + 1)
+        last = get_column_letter(column["Progression salariale ou professionnelle"] + 1)
+        sheet.conditional_formatting.add(
+            f"{first}2:{last}{len(rows) + 1}",
+            CellIsRule(operator="equal", formula=[f'"{_CROSS}"'], fill=RED),
+        )
+    # Totals under the table, after a blank row: outside the filter, not sorted with it.
+    amount_column = column["Montant"] + 1
+    first_total = len(rows) + 3
+    for offset, (label, count, total) in enumerate(
+        (
+            ("Abondements dus (état des lieux tenu ou échu)", owed_count, owed_amount),
+            ("Abondements à craindre si rien ne change", feared_count, feared_amount),
+        )
+    ):
+        bold = Font(bold=True)
+        sheet.cell(first_total + offset, 1, label).font = bold
+        sheet.cell(first_total + offset, amount_column - 1, count).font = bold
+        total_cell = sheet.cell(first_total + offset, amount_column, total)
+        total_cell.number_format, total_cell.font = EURO_FORMAT, bold
+
+
+# --- Campagne ---------------------------------------------------------------------------
+
+
+def _campaign_sheet(workbook: Workbook, people: Sequence[_Person], forms: _Campaign) -> None:
+    manager_of = {p.employee.matricule: p.manager for p in people}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for matricule, kind in forms.issued:
+        manager = manager_of.get(matricule, _NOT_IN_ROSTER)
+        state = forms.state(matricule, kind)
+        counts[manager]["émis"] += 1
+        counts[manager]["retourné" if state.startswith("retourné") else "manquant"] += 1
+        counts[manager]["papier"] += state == "retourné (papier)"
+    for (matricule, kind), submission in forms.returned.items():
+        if (matricule, kind) not in forms.issued:  # returned a form since replaced
+            manager = manager_of.get(matricule, _NOT_IN_ROSTER)
+            counts[manager]["retourné"] += 1
+            counts[manager]["papier"] += submission.paper
+    for matricule, files in forms.rejected.items():
+        manager = manager_of.get(matricule, _NOT_IN_ROSTER) if matricule else _UNATTRIBUTED
+        counts[manager]["rejeté"] += files
+    people_of: dict[str, set[str]] = defaultdict(set)
+    for matricule, _kind in [*forms.issued, *forms.returned]:
+        people_of[manager_of.get(matricule, _NOT_IN_ROSTER)].add(matricule)
+
+    def order(name: str) -> tuple[int, str]:
+        return ({_NO_MANAGER: 1, _NOT_IN_ROSTER: 2, _UNATTRIBUTED: 3}.get(name, 0), fold(name))
+
+    headers = [
+        "Responsable",
+        "Salariés",
+        "Formulaires émis",
+        "Retournés",
+        "Dont papier",
+        "Manquants",
+        "Fichiers rejetés",
+        "Taux de retour",
+    ]
+    names = sorted(counts, key=order)
+    total: Counter[str] = sum(counts.values(), Counter())
+
+    def figures(c: Counter[str], people: int) -> list[Any]:
+        rate = c["retourné"] / c["émis"] if c["émis"] else None
+        return [people, c["émis"], c["retourné"], c["papier"], c["manquant"], c["rejeté"], rate]
+
+    rows = [[name, *figures(counts[name], len(people_of[name]))] for name in names]
+    sheet = table_sheet(
+        workbook,
+        "Campagne",
+        headers,
+        rows,
+        widths=[36, 10, 12, 11, 11, 11, 12, 11],
+        formats={7: PERCENT_FORMAT},
+    )
+    _wrap(sheet, [], rows)
+    total_row = len(rows) + 3  # a blank row: outside the filter, not sorted with it
+    everyone = len(set().union(*people_of.values())) if people_of else 0
+    for n, value in enumerate(
+        [f"Total — campagne « {forms.name} »", *figures(total, everyone)], start=1
+    ):
+        sheet.cell(total_row, n, safe_cell(value)).font = Font(bold=True)
+    sheet.cell(total_row, 8).number_format = PERCENT_FORMAT
+    # One bar per manager; files that could not be attributed have no form to show.
+    charted = sum(1 for r in rows if r[0] != _UNATTRIBUTED)
+    if charted:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+        chart.title = f"Formulaires retournés et manquants par responsable — {forms.name}"
+        chart.y_axis.title = "Formulaires"
+        chart.x_axis.title = None
+        chart.y_axis.majorGridlines = None
+        last = charted + 1
+        data = Reference(sheet, min_col=4, min_row=1, max_row=last)  # Retournés
+        missing = Reference(sheet, min_col=6, min_row=1, max_row=last)  # Manquants
+        chart.add_data(data, titles_from_data=True)
+        chart.add_data(missing, titles_from_data=True)
+        chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
+        chart.series[0].graphicalProperties.solidFill = "70AD47"
+        chart.series[1].graphicalProperties.solidFill = "ED7D31"
+        chart.height = min(30.0, 7 + 0.6 * charted)
+        chart.width = 18
+        chart.legend.position = "b"
+        sheet.add_chart(chart, "J2")
+
+
+# --- Synthèse ----------------------------------------------------------------------------
+
+
+def _setting_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return value
+
+
+def _summary_sheet(
+    workbook: Workbook,
+    people: Sequence[_Person],
+    forms: _Campaign,
+    settings: Settings,
+    today: date,
+    *,
+    trainings: Sequence[TrainingRecord],
+    absences: Sequence[AbsenceRecord],
+    unmatched: Sequence[str],
+) -> None:
+    legal = settings.legal
+    headcount = settings.company.headcount
+    year_ago = add_months(today, -12)
+    horizon = add_months(today, 12)
+    assessments = [p.assessment for p in people]
+    statuses = Counter(a.status for a in assessments)
+    held: set[tuple[str, date]] = set()
+    for person in people:
+        a = person.assessment
+        days = [r.interview.held_on for r in person.recorded]
+        if a.last_interview is not None:
+            days.append(a.last_interview.held_on)
+        held.update((a.matricule, d) for d in days if year_ago < d <= today)
+    reviews = [r for a in assessments for r in a.reviews]
+    reviews_held = [r for r in reviews if r.held_on is not None and year_ago < r.held_on <= today]
+    late_reviews = [r for r in reviews if r.held_on is None and r.due < today]
+    soon_reviews = [r for r in reviews if r.held_on is None and today <= r.due <= horizon]
+    owed = [r for r in reviews if r.topup.owed and not r.provisional]
+    feared = [r for r in reviews if r.topup.owed and r.provisional and r.due <= horizon]
+    issued = len(forms.issued)
+    returned = sum(1 for k in forms.issued if k in forms.returned)
+    regime = (
+        "avant la réforme (entretien tous les 2 ans, état des lieux tous les 6 ans)"
+        if legal.regime == FORMER_REGIME
+        else "loi n° 2025-989 du 24 octobre 2025 (en vigueur le 26/10/2025)"
+    )
+
+    sheet = workbook.create_sheet("Synthèse")
+    sheet.column_dimensions["A"].width = 62
+    sheet.column_dimensions["B"].width = 22
+    sheet.column_dimensions["C"].width = 90
+    title = sheet.cell(
+        1, 1, safe_cell(f"Suivi des entretiens professionnels — {settings.company.name}")
+    )
+    title.font = TITLE_FONT
+    sheet.cell(2, 1, f"Calculé le {fr(today)}, pour la campagne « {forms.name} »")
+    row = 4
+    wrap = Alignment(wrap_text=True, vertical="top")  # few rows: all aligned to the top
+
+    def section(label: str, columns: tuple[str, str, str]) -> None:
+        nonlocal row
+        row += 1 if row > 4 else 0
+        sheet.cell(row, 1, label).font = Font(bold=True, size=12, color="1F3864")
+        row += 1
+        for n, text in enumerate(columns, start=1):
+            cell = sheet.cell(row, n, text)
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        row += 1
+
+    def line(label: str, value: object, detail: str = "", number_format: str | None = None) -> None:
+        nonlocal row
+        sheet.cell(row, 1, safe_cell(label)).alignment = wrap
+        cell = sheet.cell(row, 2, safe_cell(value))
+        if number_format:
+            cell.number_format = number_format
+        cell.alignment = Alignment(horizontal="center", vertical="top")
+        sheet.cell(row, 3, safe_cell(detail)).alignment = wrap
+        lines = max(_lines(label, 62), _lines(detail, 90))
+        if lines > 1:
+            sheet.row_dimensions[row].height = _LINE_HEIGHT * lines
+        row += 1
+
+    section("Chiffres clés (CSE, BDESE)", ("Indicateur", "Valeur", "Précision"))
+    line("Salariés suivis", len(people), "salariés présents dans le dernier fichier importé")
+    line(
+        "Entretiens professionnels tenus sur les 12 derniers mois",
+        len(held),
+        f"du {fr(year_ago)} au {fr(today)} : formulaires retournés et dates du fichier salariés",
+    )
+    line(
+        "Salariés ayant eu un entretien sur les 12 derniers mois",
+        len({m for m, _ in held}),
+    )
+    line("Salariés à jour", statuses["a_jour"])
+    line(
+        "Salariés dont l'entretien est à planifier",
+        statuses["a_planifier"],
+        f"échéance dans les {legal.warning_days} jours",
+    )
+    line("Salariés en retard", statuses["en_retard"], "échéance dépassée sans entretien")
+    line("États des lieux tenus sur les 12 derniers mois", len(reviews_held))
+    line("États des lieux en retard", len(late_reviews))
+    line("États des lieux à tenir dans les 12 mois", len(soon_reviews))
+    line(
+        "Abondements correctifs dus",
+        len(owed),
+        "états des lieux tenus ou échus ; vérifiez s'ils ont déjà été versés (détail : "
+        "feuille État des lieux)",
+    )
+    line(
+        "Montant des abondements correctifs dus",
+        sum(r.topup.amount for r in owed),
+        "à verser au CPF via la Caisse des dépôts (SAN-1, SAN-2)",
+        EURO_FORMAT,
+    )
+    line(
+        "Abondements à craindre dans les 12 mois si rien ne change",
+        len(feared),
+        "",
+    )
+    line(
+        "Montant à craindre dans les 12 mois",
+        sum(r.topup.amount for r in feared),
+        "une formation non obligatoire ou les entretiens manquants tenus à temps l'évitent",
+        EURO_FORMAT,
+    )
+    line("Formulaires émis (campagne)", issued)
+    line("Formulaires retournés (campagne)", returned)
+    line("Formulaires manquants (campagne)", issued - returned)
+    line("Fichiers rejetés (campagne)", sum(forms.rejected.values()), "voir le dossier rejected/")
+    line(
+        "Taux de retour (campagne)",
+        returned / issued if issued else None,
+        "",
+        PERCENT_FORMAT,
+    )
+
+    section("Données utilisées", ("Donnée", "Valeur", "Précision"))
+    line("Date de calcul", today, "statuts et retards calculés à cette date", DATE_FORMAT)
+    line("Régime", legal.regime, regime)
+    line(
+        "Effectif retenu",
+        headcount,
+        (
+            "[entreprise] effectif de entretien.toml"
+            if headcount
+            else "effectif non renseigné ([entreprise] effectif = 0) : l'abondement correctif "
+            "n'est pas calculé ; renseignez l'effectif dans entretien.toml"
+        ),
+    )
+    line(
+        "Entretiens professionnels et états des lieux retournés (toutes campagnes)",
+        sum(len(p.recorded) for p in people),
+        "dont "
+        f"{sum(1 for p in people for r in p.recorded if r.paper)} sur papier, comptés à leur "
+        "date de réception",
+    )
+    line(
+        "Formations lues",
+        len(trainings),
+        f"dont {sum(1 for t in trainings if t.completed)} réalisées (seules comptées comme "
+        "suivies)",
+    )
+    line("Absences lues", len(absences))
+    if unmatched:
+        shown = ", ".join(unmatched[:10]) + (" …" if len(unmatched) > 10 else "")
+        line(
+            "Matricules des fichiers formations ou absences inconnus",
+            len(unmatched),
+            f"lignes non prises en compte : {shown}",
+        )
+
+    section(
+        "Réglages appliqués (entretien.toml, section [regles])",
+        ("Réglage", "Valeur", "Clé"),
+    )
+    for f in dataclasses.fields(LegalSettings):
+        key = f.metadata.get("toml", f.name)
+        line(_SETTING_LABELS.get(f.name, key), _setting_value(getattr(legal, f.name)), key)
+    section("Choix de l'outil (non réglables)", ("Choix", "Valeur", "Pourquoi"))
+    line(
+        "Délai de l'entretien de retour (mois après la reprise)",
+        RETURN_INTERVIEW_DELAY_MONTHS,
+        "la loi dit « à la reprise » sans fixer de délai",
+    )
+    line(
+        "Fenêtre de l'entretien avant un congé de proche aidant ou de solidarité familiale (mois)",
+        BEFORE_LEAVE_WINDOW_MONTHS,
+        "la loi ne fixe pas de délai",
+    )
+    line(
+        "Formations comptées",
+        "réalisées",
+        "une formation envisagée, validée ou planifiée ne prouve pas qu'elle a été suivie",
+    )
+
+    section(
+        "Points d'interprétation et points incertains (à faire valider si besoin)",
+        ("Point", "Salariés concernés", "Texte"),
+    )
+    for label, count, text in _readings(assessments):
+        line(label, count, text)
+    for label, text in _UNCERTAIN:
+        line(label, None, text)
+    setup_print(sheet)

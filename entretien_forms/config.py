@@ -68,6 +68,11 @@ class InboxSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    engagement_days: int = field(default=60, metadata=_key("delai_engagement_jours"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about the workspace's choices."""
 
@@ -75,6 +80,9 @@ class Settings:
     legal: LegalSettings = field(default_factory=LegalSettings)
     roster: RosterSettings = field(default_factory=RosterSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    # The company's taxonomy of training themes (group, keywords); empty: the built-in one.
+    training_themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Job title keywords per skills grid, in the order they are tried.
     job_grids: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
@@ -104,8 +112,10 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "regles": ("legal", LegalSettings),
     "lecture": ("roster", RosterSettings),
     "retours": ("inbox", InboxSettings),
+    "rapports": ("reports", ReportSettings),
 }
 _GRIDS_SECTION = "grilles"
+_THEMES_SECTION = "themes_formation"
 _CHOICES: dict[str, tuple[str, ...]] = {
     "regime": ("2025", "avant-2025"),
     "declenchement_abondement": ("et", "ou"),
@@ -133,12 +143,16 @@ def load_settings(path: Path) -> Settings:
 
 def settings_from_mapping(data: dict[str, Any], *, source: str = CONFIG_FILE_NAME) -> Settings:
     """Build settings from already parsed TOML, naming the faulty key on error."""
-    known = [*_SECTIONS, _GRIDS_SECTION]
+    known = [*_SECTIONS, _GRIDS_SECTION, _THEMES_SECTION]
     sections: dict[str, Any] = {}
     grids = Settings().job_grids
+    themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     for section, content in data.items():
         if section == _GRIDS_SECTION:
-            grids = _parse_grids(content, source)
+            grids = _parse_keywords(content, source, section)
+            continue
+        if section == _THEMES_SECTION:
+            themes = _parse_keywords(content, source, section)
             continue
         if section not in _SECTIONS:
             raise ConfigError(_unknown(source, f"section [{section}]", section, known))
@@ -146,7 +160,7 @@ def settings_from_mapping(data: dict[str, Any], *, source: str = CONFIG_FILE_NAM
             raise ConfigError(f"{source} : [{section}] doit être une section, pas une valeur.")
         attr, cls = _SECTIONS[section]
         sections[attr] = _parse_section(cls, section, content, source)
-    return Settings(**sections, job_grids=grids)
+    return Settings(**sections, job_grids=grids, training_themes=themes)
 
 
 def _parse_section(cls: type[Any], section: str, content: dict[str, Any], source: str) -> Any:
@@ -182,14 +196,17 @@ def _parse_section(cls: type[Any], section: str, content: dict[str, Any], source
     return result
 
 
-def _parse_grids(content: Any, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _parse_keywords(
+    content: Any, source: str, section: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A section of ``name = ["keyword", ...]`` lines, in the file's order."""
     if not isinstance(content, dict):
-        raise ConfigError(f"{source} : [grilles] doit être une section.")
+        raise ConfigError(f"{source} : [{section}] doit être une section.")
     grids = []
     for grid, keywords in content.items():
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             raise ConfigError(
-                f"{source}, [grilles] {grid} : liste de mots-clés attendue, "
+                f"{source}, [{section}] {grid} : liste de mots-clés attendue, "
                 'par exemple ["commercial", "vente"].'
             )
         grids.append((grid, tuple(k.strip().lower() for k in keywords if k.strip())))

@@ -165,9 +165,18 @@ def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
     assert (target / "salaries-exemple.csv").is_file()
     year = date.today().year
     assert f"28 formulaires émis (entretien annuel, campagne {year})" in result.output
+    assert f"28 formulaires émis (entretien professionnel, campagne {year})" in result.output
+    # The managers' returns went through the real inbox: 7 stored, 1 set aside.
+    assert "Les responsables renvoient 8 fichiers" in result.output
+    assert result.output.count("\n  OK      retour-") == 7
+    assert "REJETÉ  entretien-ancien-format.doc" in result.output
+    assert "(entretien.date) : réponse obligatoire absente." in result.output
+    assert (target / "rejected" / "entretien-ancien-format.doc.txt").is_file()
+    assert (target / "outbox" / f"plan-developpement-competences-{year}.xlsx").is_file()
+    assert (target / "outbox" / "suivi-entretiens.xlsx").is_file()
     campaign = target / "outbox" / str(year)
     assert len(list(campaign.glob("*/*-annuel.docx"))) == 28
-    assert len(list(campaign.glob("*/*-annuel.pdf"))) == 28
+    assert len(list(campaign.glob("*/*-professionnel.pdf"))) == 28
     assert sorted(p.name for p in (campaign / "impression").iterdir()) == [
         "Claire-Martin.pdf",
         "Julien-Bernard.pdf",
@@ -180,6 +189,7 @@ def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
     again = run("demo", str(target))
     assert "0 nouveau salarié" in again.output and "28 fiches inchangées" in again.output
     assert "0 formulaire émis" in again.output and "28 salariés ignorés" in again.output
+    assert "Retours déjà reçus lors d'une démonstration précédente" in again.output
 
 
 def test_module_entry_point_runs() -> None:

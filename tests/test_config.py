@@ -114,3 +114,26 @@ def test_non_utf8_file_is_explained(tmp_path: Path) -> None:
     path.write_bytes('[entreprise]\nnom = "Société"\n'.encode("cp1252"))
     with pytest.raises(ConfigError, match="pas en UTF-8"):
         load_settings(path)
+
+
+def test_training_themes_and_engagement_delay_are_read_in_order() -> None:
+    settings = settings_from_mapping(
+        {
+            "rapports": {"delai_engagement_jours": 30},
+            "themes_formation": {"Vente": ["Négociation ", "closing"], "Digital": ["seo"]},
+        }
+    )
+    assert settings.reports.engagement_days == 30
+    assert settings.training_themes == (
+        ("Vente", ("négociation", "closing")),
+        ("Digital", ("seo",)),
+    )
+
+
+def test_themes_must_be_keyword_lists() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({"themes_formation": {"Vente": "négociation"}})
+    assert str(caught.value) == (
+        "entretien.toml, [themes_formation] Vente : liste de mots-clés attendue, par exemple "
+        '["commercial", "vente"].'
+    )

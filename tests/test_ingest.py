@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lxml import etree
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
 
 from entretien_forms.cli import cli
 from entretien_forms.forms import load_catalog
@@ -29,6 +27,7 @@ from entretien_forms.generate import GenerationRequest, issue_forms, plan_genera
 from entretien_forms.inbox.export import export_csv, export_records
 from entretien_forms.inbox.ingest import Inbox, ingest_paths
 from entretien_forms.roster import read_roster
+from entretien_forms.sample.returns import fill_docx, fill_pdf
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
@@ -100,83 +99,6 @@ def issued_file(workspace: Workspace, matricule: str, fmt: str) -> Path:
 
 
 # --- filling, as Word and PDF viewers store answers ---------------------------------
-
-
-def fill_docx(source: Path, text: dict[str, str], checked: dict[str, bool]) -> bytes:
-    with zipfile.ZipFile(source) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    root = etree.fromstring(parts["word/document.xml"])
-    for sdt in root.iter(f"{{{W}}}sdt"):
-        tag = sdt.find("w:sdtPr/w:tag", NS)
-        key = tag.get(f"{{{W}}}val") if tag is not None else None
-        pr, content = sdt.find("w:sdtPr", NS), sdt.find("w:sdtContent", NS)
-        assert pr is not None and content is not None
-        if key in checked:
-            box = pr.find("w14:checkbox/w14:checked", NS)
-            assert box is not None, key
-            box.set(f"{{{W14}}}val", "1" if checked[key] else "0")
-            for t in content.iter(f"{{{W}}}t"):
-                t.text = "☒" if checked[key] else "☐"
-        elif key in text:
-            value = text[key]
-            for item in pr.iterfind("w:dropDownList/w:listItem", NS):
-                if item.get(f"{{{W}}}value") == value:
-                    value = item.get(f"{{{W}}}displayText") or value  # Word shows the text
-            for placeholder in pr.findall("w:showingPlcHdr", NS):
-                pr.remove(placeholder)
-            paragraphs = content.findall("w:p", NS)
-            lines = value.split("\n")
-            if paragraphs:  # a block-level (rich text) control: one paragraph per line
-                for p in paragraphs[1:]:
-                    content.remove(p)
-                first = paragraphs[0]
-                for child in list(first):
-                    if child.tag != f"{{{W}}}pPr":
-                        first.remove(child)
-                for n, line in enumerate(lines):
-                    p = first if n == 0 else etree.SubElement(content, f"{{{W}}}p")
-                    run = etree.SubElement(p, f"{{{W}}}r")
-                    etree.SubElement(run, f"{{{W}}}t").text = line
-            else:
-                for child in list(content):
-                    content.remove(child)
-                run = etree.SubElement(content, f"{{{W}}}r")
-                etree.SubElement(run, f"{{{W}}}t").text = value
-    parts["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def fill_pdf(source: Path, text: dict[str, str], checked: dict[str, bool]) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(source))
-    values: dict[str, Any] = dict(text)
-    writer.update_page_form_field_values(None, values, auto_regenerate=False)
-    for page in writer.pages:
-        for annotation in page.get("/Annots", []):
-            widget = annotation.get_object()
-            parent = widget.get("/Parent")
-            name = _full_name(widget)
-            if checked.get(name):
-                target = widget if "/T" in widget else parent.get_object()
-                target[NameObject("/V")] = NameObject("/Oui")
-                widget[NameObject("/AS")] = NameObject("/Oui")
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def _full_name(widget: Any) -> str:
-    parts = []
-    node = widget
-    while node is not None:
-        node = node.get_object()
-        if "/T" in node:
-            parts.append(str(node["/T"]))
-        node = node.get("/Parent")
-    return ".".join(reversed(parts))
 
 
 def drop(workspace: Workspace, name: str, data: bytes) -> Path:

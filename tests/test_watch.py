@@ -282,7 +282,7 @@ def test_files_present_before_start_are_processed_including_subfolders(
 
 
 def test_ignored_names_are_never_passed_to_process(
-    inbox: Path, fake: FakeIngest, start: Callable[..., Running]
+    inbox: Path, fake: FakeIngest, start: Callable[..., Running], logs: list[str]
 ) -> None:
     for name in IGNORED_NAMES[:7]:
         drop(inbox, name)  # before start: found by the rescan
@@ -293,8 +293,8 @@ def test_ignored_names_are_never_passed_to_process(
     drop(inbox, "formulaire.pdf")  # dropped last, so the others were looked at first
     # Wait on what was processed, not on the batch count: on a loaded machine a pause
     # between two drops can end a batch early.
-    wait_for(lambda: "formulaire.pdf" in fake.names() and fake.batches >= 1, "the form")
-    assert fake.names() == ["formulaire.pdf"]
+    wait_for(lambda: "formulaire.pdf" in fake.names() and fake.batches >= 1, f"the form {logs}")
+    assert fake.names() == ["formulaire.pdf"], logs  # the watcher's log says what it saw
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == sorted(IGNORED_NAMES)
 
 

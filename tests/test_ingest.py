@@ -39,9 +39,6 @@ ROSTER = (
     "S2;Lefèvre;Éloïse;04/03/2019;Commerciale sédentaire;Ventes;M1;125000\n"
     "S3;Dubois;Thomas;01/09/2021;Responsable SEO;Marketing;M1;\n"
 )
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-NS = {"w": W, "w14": W14}
 
 # What a manager fills, as typed or chosen in Word / a PDF viewer.
 FILLED_TEXT = {

@@ -26,7 +26,7 @@ from typing import Generic, Literal, TypeVar
 from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
 from entretien_forms.roster import _headers, _sources, _values
-from entretien_forms.roster.model import CellValue, Problem, Severity
+from entretien_forms.roster.model import CellValue, HasProblems, Problem, Severity
 from entretien_forms.rules import ABSENCE_LABELS, Absence, AbsenceKind, Training, TrainingKind
 from entretien_forms.text import clean, fold
 
@@ -75,7 +75,7 @@ class AbsenceRecord:
 
 
 @dataclass(frozen=True)
-class HRSheet(Generic[RecordT]):
+class HRSheet(HasProblems, Generic[RecordT]):
     """A sheet once read: its records, and every problem met on the way."""
 
     source: Path
@@ -84,18 +84,6 @@ class HRSheet(Generic[RecordT]):
     columns: Mapping[str, str]  # canonical field → header as written
     records: tuple[RecordT, ...]
     problems: tuple[Problem, ...]
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "warning")
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
 
 
 # ---------------------------------------------------------------------------

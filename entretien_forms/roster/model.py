@@ -113,16 +113,10 @@ class Excluded:
     date_sortie: date | None = None
 
 
-@dataclass(frozen=True)
-class Roster:
-    source: Path
-    sheet: str | None
-    header_row: int
-    columns: Mapping[str, str]  # canonical field → header as written
-    employees: tuple[Employee, ...]
-    excluded: tuple[Excluded, ...]
+class HasProblems:
+    """Errors and warnings among ``problems``: a roster, an HR sheet."""
+
     problems: tuple[Problem, ...]
-    ignored_columns: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -135,3 +129,15 @@ class Roster:
     @property
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Roster(HasProblems):
+    source: Path
+    sheet: str | None
+    header_row: int
+    columns: Mapping[str, str]  # canonical field → header as written
+    employees: tuple[Employee, ...]
+    excluded: tuple[Excluded, ...]
+    problems: tuple[Problem, ...]
+    ignored_columns: int = 0

@@ -78,7 +78,7 @@ def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> Iterator[list[
     except FileNotFoundError:
         raise UnreadableFileError(f"{path} : fichier introuvable. Vérifiez le chemin.") from None
     except IsADirectoryError:
-        raise UnreadableFileError(f"{path} est un dossier, pas un fichier salariés.") from None
+        raise UnreadableFileError(f"{path} est un dossier, pas un fichier Excel ou CSV.") from None
     except OSError as exc:
         raise UnreadableFileError(f"{path.name} : lecture impossible ({exc.strerror}).") from exc
     if size == 0:
@@ -86,7 +86,7 @@ def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> Iterator[list[
     if size > max_bytes:
         raise UnreadableFileError(
             f"{path.name} : fichier trop volumineux ({size // 1_000_000} Mo, limite "
-            f"{max_bytes // 1_000_000} Mo). Exportez seulement la liste des salariés, ou "
+            f"{max_bytes // 1_000_000} Mo). Exportez seulement le tableau utile, ou "
             "relevez [lecture] taille_max_mo dans entretien.toml."
         )
     if start.startswith(_ZIP_MAGIC):
@@ -98,7 +98,7 @@ def open_tables(path: Path, *, head_rows: int, max_bytes: int) -> Iterator[list[
         raise UnreadableFileError(_ole_message(path))
     if start.startswith(b"%PDF"):
         raise UnreadableFileError(
-            f"{path.name} est un PDF. Exportez la liste des salariés en Excel (.xlsx) ou CSV."
+            f"{path.name} est un PDF. Exportez le tableau en Excel (.xlsx) ou CSV."
         )
     yield _csv_tables(path, head_rows)
 
@@ -180,15 +180,14 @@ def _check_zip(path: Path) -> None:
             "OpenDocument (.ods)" if "content.xml" in names else "un document qui n'est pas Excel"
         )
         raise UnreadableFileError(
-            f"{path.name} est {kind}. Enregistrez la liste des salariés au format Excel (.xlsx) "
-            "ou CSV."
+            f"{path.name} est {kind}. Enregistrez le tableau au format Excel (.xlsx) ou CSV."
         )
     total = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries) or 1
     if total > _MAX_UNCOMPRESSED or (total / packed > _MAX_RATIO and total > 50_000_000):
         raise UnreadableFileError(
             f"{path.name} : le classeur se décompresse en {total // 1_000_000} Mo, c'est anormal "
-            "(fichier piégé ou corrompu). Exportez à nouveau la liste des salariés."
+            "(fichier piégé ou corrompu). Exportez à nouveau le tableau."
         )
 
 
@@ -208,7 +207,7 @@ def _decode(raw: bytes, name: str) -> str:
     if b"\x00" in raw[:4096]:
         raise UnreadableFileError(
             f"{name} n'est ni un classeur Excel ni un fichier texte (CSV). "
-            "Exportez la liste des salariés en .xlsx ou .csv."
+            "Exportez le tableau en .xlsx ou .csv."
         )
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]

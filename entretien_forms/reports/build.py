@@ -2,7 +2,8 @@
 
 The optional HR sheets (trainings, absences) are given on the command line or,
 for the watcher which has no command line, found in the workspace under their
-usual names (``formations.xlsx`` / ``.csv``, ``absences.xlsx`` / ``.csv``).
+usual names (``formations.xlsx`` / ``.csv``, ``absences.xlsx`` / ``.csv``). Trainings
+declared as followed in the professional interview forms are added for the rules.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from entretien_forms.forms import load_catalog
 from entretien_forms.reports.compliance import write_compliance_workbook
+from entretien_forms.reports.followed import followed_trainings
 from entretien_forms.reports.plan import DEFAULT_THEMES, PlannedTraining, write_plan_workbook
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
@@ -80,13 +82,17 @@ def build_reports(
         for r in trainings
     ]
     plan_job = (workspace.root, campaign, today, tuple(planned))  # settings re-read by the worker
-    compliance_job = (workspace.root, campaign, today, trainings, absences)
+    # The rules also count the trainings employees declared in their professional interviews.
+    followed = tuple(followed_trainings(store))
+    compliance_job = (workspace.root, campaign, today, trainings + followed, absences)
     if (os.cpu_count() or 1) > 1 and len(store.current_employees()) >= PARALLEL_FROM:
-        # The two workbooks share nothing: on two cores, write them side by side.
-        with ProcessPoolExecutor(2) as pool:
+        # The two workbooks share nothing: on two cores, write them side by side,
+        # the plan in one worker and the follow-up here (a second worker would
+        # only add its own copy of this process's memory).
+        with ProcessPoolExecutor(1) as pool:
             plan = pool.submit(_write_plan, *plan_job)
-            compliance = pool.submit(_write_compliance, *compliance_job)
-            result.workbooks += [plan.result(), compliance.result()]
+            compliance = _write_compliance(*compliance_job)
+            result.workbooks += [plan.result(), compliance]
     else:
         result.workbooks += [_write_plan(*plan_job), _write_compliance(*compliance_job)]
     return result

@@ -45,6 +45,8 @@ from entretien_forms.reports._workbook import (
     RED,
     TITLE_FONT,
     new_workbook,
+    paused_gc,
+    restyle,
     save_atomically,
     setup_print,
     table_sheet,
@@ -416,15 +418,16 @@ def write_compliance_workbook(
 ) -> Path:
     """Build and save atomically; a folder gets ``suivi-entretiens.xlsx`` inside it."""
     target = path / COMPLIANCE_FILE_NAME if path.is_dir() else path
-    workbook = build_compliance_workbook(
-        store,
-        settings,
-        campaign=campaign,
-        today=today,
-        trainings=trainings,
-        absences=absences,
-    )
-    save_atomically(workbook, target)
+    with paused_gc():
+        workbook = build_compliance_workbook(
+            store,
+            settings,
+            campaign=campaign,
+            today=today,
+            trainings=trainings,
+            absences=absences,
+        )
+        save_atomically(workbook, target)
     return target
 
 
@@ -542,15 +545,17 @@ def _wrap(sheet: Worksheet, columns: Sequence[int], rows: Sequence[Sequence[Any]
     ]
     header = max(_lines(cell.value, widths[n]) for n, cell in enumerate(sheet[1]))
     sheet.row_dimensions[1].height = _LINE_HEIGHT * (header + 1)  # bold, and a margin
+    wrapped = []
     for number, values in enumerate(rows, start=2):
         lines = 1
         for column in columns:
             needed = _lines(values[column], widths[column])
             if needed > 1:
-                sheet.cell(number, column + 1).alignment = _WRAP
+                wrapped.append(sheet.cell(number, column + 1))
                 lines = max(lines, needed)
         if lines > 1:
             sheet.row_dimensions[number].height = min(_MAX_ROW_HEIGHT, _LINE_HEIGHT * lines)
+    restyle(wrapped, alignment=_WRAP)
 
 
 def _joined(items: Iterable[str]) -> str | None:

@@ -47,6 +47,8 @@ from entretien_forms.reports._workbook import (
     RED,
     TITLE_FONT,
     new_workbook,
+    paused_gc,
+    restyle,
     save_atomically,
     setup_print,
     table_sheet,
@@ -296,18 +298,19 @@ def write_plan_workbook(
     required_levels: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Path:
     """Build the plan and save it in ``directory``; returns the file written."""
-    workbook = build_plan_workbook(
-        store,
-        catalog,
-        campaign=campaign,
-        today=today,
-        themes=themes,
-        engagement_days=engagement_days,
-        trainings=trainings,
-        required_levels=required_levels,
-    )
     path = directory / plan_file_name(campaign)
-    save_atomically(workbook, path)
+    with paused_gc():
+        workbook = build_plan_workbook(
+            store,
+            catalog,
+            campaign=campaign,
+            today=today,
+            themes=themes,
+            engagement_days=engagement_days,
+            trainings=trainings,
+            required_levels=required_levels,
+        )
+        save_atomically(workbook, path)
     return path
 
 
@@ -331,6 +334,33 @@ def build_plan_workbook(
     """
     taxonomy = _Taxonomy(themes)
     employees = {e.matricule: e for e in store.current_employees()}
+    requests, rated = _gather(store, catalog, employees, taxonomy, campaign=campaign, today=today)
+    requests.extend(_match_trainings(requests, trainings, employees, taxonomy))
+
+    workbook = new_workbook()
+    workbook.properties.title = f"Plan de développement des compétences {campaign}"
+    workbook.properties.creator = "entretien-forms"
+    _requests_sheet(workbook, requests, campaign)
+    _summary_sheet(workbook, requests, taxonomy, campaign=campaign, today=today)
+    _matrix_sheet(workbook, rated, catalog, required_levels or {}, campaign=campaign)
+    _engagements_sheet(workbook, requests, today=today, days=engagement_days)
+    return workbook
+
+
+def _gather(
+    store: Store,
+    catalog: Catalog,
+    employees: Mapping[str, Employee],
+    taxonomy: _Taxonomy,
+    *,
+    campaign: str,
+    today: date,
+) -> tuple[list[_Request], list[_Rated]]:
+    """The requests, sorted by team and name, and the skills rated in the returns.
+
+    A function of its own so that the decoded answers are freed before the
+    workbook's cells are created.
+    """
     requests: list[_Request] = []
     rated: list[_Rated] = []
     grids = _issued_grids(store, campaign)
@@ -349,16 +379,7 @@ def build_plan_workbook(
                 grid = _guess_grid(definition, levels)  # as ``layout`` falls back
             rated.append(_Rated(employee, grid, levels))
     requests.sort(key=lambda r: (fold(r.team), fold(r.name), r.interview or today))
-    requests.extend(_match_trainings(requests, trainings, employees, taxonomy))
-
-    workbook = new_workbook()
-    workbook.properties.title = f"Plan de développement des compétences {campaign}"
-    workbook.properties.creator = "entretien-forms"
-    _requests_sheet(workbook, requests, campaign)
-    _summary_sheet(workbook, requests, taxonomy, campaign=campaign, today=today)
-    _matrix_sheet(workbook, rated, catalog, required_levels or {}, campaign=campaign)
-    _engagements_sheet(workbook, requests, today=today, days=engagement_days)
-    return workbook
+    return requests, rated
 
 
 # --- reading the returns -------------------------------------------------------------
@@ -656,11 +677,10 @@ def _requests_sheet(workbook: Workbook, requests: Sequence[_Request], campaign: 
     # writing thousands of empty ones; the column's format serves what HR types later.
     for column, number_format in _HR_FORMATS.items():
         sheet.column_dimensions[get_column_letter(column + 1)].number_format = number_format
-    for row, request in enumerate(requests, start=2):
-        if request.trainings:
-            for column, number_format in _HR_FORMATS.items():
-                if (cell := sheet.cell(row, column + 1)).value is not None:
-                    cell.number_format = number_format
+    booked = [row for row, request in enumerate(requests, start=2) if request.trainings]
+    for column, number_format in _HR_FORMATS.items():
+        hr_cells = (sheet.cell(row, column + 1) for row in booked)
+        restyle((c for c in hr_cells if c.value is not None), number_format=number_format)
     if not requests:
         _note(sheet, 2, f"Aucune demande de formation dans les formulaires reçus ({campaign}).")
         return
@@ -970,8 +990,7 @@ def _matrix_sheet(
                 short += level < needs[skill]
         cells[last_skill + 1] = short
         sheet.append(cells)
-    for row, column in self_assessed:
-        sheet.cell(row, column).number_format = AUTO_FORMAT
+    restyle((sheet.cell(row, column) for row, column in self_assessed), number_format=AUTO_FORMAT)
     last = header + len(people)
     _gap_colours(sheet, header, last, required_bottom, last_skill)
     _team_averages(sheet, people, skills, top=last + 2)
@@ -1129,8 +1148,7 @@ def _engagements_sheet(
         )
         return
     overdue_column = _ENGAGEMENT_HEADERS.index("Jours de retard") + 1
-    for row in range(2, len(rows) + 2):
-        sheet.cell(row, overdue_column).fill = RED
+    restyle((sheet.cell(row, overdue_column) for row in range(2, len(rows) + 2)), fill=RED)
 
 
 # --- shared bits -----------------------------------------------------------------------

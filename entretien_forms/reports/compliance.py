@@ -51,7 +51,7 @@ from entretien_forms.reports._workbook import (
     setup_print,
     table_sheet,
 )
-from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
+from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord, matricule_key
 from entretien_forms.roster import Employee
 from entretien_forms.rules import (
     AGREEMENT_END_NOTE,
@@ -286,11 +286,6 @@ def _recorded(submission: Submission, answers: Mapping[str, AnswerValue]) -> Rec
     )
 
 
-def _matricule_key(matricule: str) -> str:
-    """Matricules typed in HR's sheets may lose leading zeros or gain a dash."""
-    return fold(matricule).replace(" ", "").lstrip("0") or "0"
-
-
 @dataclass(frozen=True)
 class _Person:
     employee: Employee
@@ -442,12 +437,12 @@ def _people(
     """Assess everyone; also return the sheets' matricules that match nobody."""
     keys: dict[str, str | None] = {}
     for e in employees:
-        key = _matricule_key(e.matricule)
+        key = matricule_key(e.matricule)
         keys[key] = None if key in keys else e.matricule  # ambiguous: exact match only
     exact = {e.matricule for e in employees}
 
     def owner(matricule: str) -> str | None:
-        return matricule if matricule in exact else keys.get(_matricule_key(matricule))
+        return matricule if matricule in exact else keys.get(matricule_key(matricule))
 
     unmatched: list[str] = []
     done: dict[str, list[Training]] = defaultdict(list)

@@ -53,6 +53,7 @@ from entretien_forms.reports._workbook import (
     setup_print,
     table_sheet,
 )
+from entretien_forms.reports.sheets import matricule_key
 from entretien_forms.roster import Employee
 from entretien_forms.sanitize import safe_cell, safe_filename
 from entretien_forms.store import AnswerValue, Store, Submission
@@ -554,10 +555,10 @@ def _match_trainings(
     groups: dict[int, str] = {}
     for training in trainings:
         groups[id(training)] = group = taxonomy.group(training.title)
-        by_place[_matricule_key(training.matricule), group].append(training)
+        by_place[matricule_key(training.matricule), group].append(training)
     counted: set[int] = set()
     for request in requests:
-        place = (_matricule_key(request.matricule), request.group)
+        place = (matricule_key(request.matricule), request.group)
         for training in by_place.get(place, ()):
             if request.group == OTHER_GROUP and not _near(request.key, theme_key(training.title)):
                 continue  # « Autres » gathers unrelated themes: only near-duplicates match
@@ -567,12 +568,12 @@ def _match_trainings(
                 _add_cost(request, training)
         if request.trainings:
             request.status = max((t.status for t in request.trainings), key=_status_rank)
-    roster = {_matricule_key(m): e for m, e in employees.items()}
+    roster = {matricule_key(m): e for m, e in employees.items()}
     extra: list[_Request] = []
     for training in trainings:
         if id(training) in counted:
             continue
-        employee = roster.get(_matricule_key(training.matricule))
+        employee = roster.get(matricule_key(training.matricule))
         line = _Request(
             matricule=employee.matricule if employee else training.matricule,
             name=employee.full_name if employee else UNKNOWN_EMPLOYEE,
@@ -593,11 +594,6 @@ def _match_trainings(
         _add_cost(line, training)
         extra.append(line)
     return extra
-
-
-def _matricule_key(matricule: str) -> str:
-    """HR's sheet is typed by hand: « 42 » and « 00042 » are the same employee."""
-    return fold(matricule).replace(" ", "").lstrip("0") or "0"
 
 
 def _status_rank(status: TrainingStatus) -> int:

@@ -47,6 +47,11 @@ RecordT = TypeVar("RecordT")
 # ---------------------------------------------------------------------------
 
 
+def matricule_key(matricule: str) -> str:
+    """How an HR sheet's matricule is compared: typed by hand, « 42 » is « 00042 »."""
+    return fold(matricule).replace(" ", "").lstrip("0") or "0"
+
+
 @dataclass(frozen=True)
 class TrainingRecord:
     """One row of the trainings sheet: the rules' view plus what the plan needs."""

@@ -9,8 +9,8 @@ annual and a professional form issued and returned with realistic answers
 (skills ratings, 0–3 training requests, interview dates and occasions), plus a
 trainings sheet of 1,500 rows; then times ``build_reports`` — the same call as
 ``entretien report`` and the watcher, which writes the two workbooks in two
-processes side by side — and reports the peak resident memory of the process
-and its workers together (sampled from /proc, Linux only). Target for 5,000
+processes side by side — and reports the peak memory of the process and its
+worker together (PSS and RSS sampled from /proc, Linux only). Target for 5,000
 employees and 10,000 returns: under 4 s and 300 MB on 2 cores.
 
 A benchmark for maintainers, not a test: it exits with 1 only if a workbook is
@@ -231,32 +231,42 @@ def build_store(root: Path, employees: int) -> None:
     store.close()
 
 
-def _tree_rss_mb() -> float:
-    """Resident memory of this process and its children, now (Linux /proc)."""
+def _tree_memory_mb() -> tuple[float, float]:
+    """(RSS, PSS) of this process and its children, now, in MB (Linux /proc).
+
+    RSS counts pages a forked worker shares with its parent twice; PSS splits
+    each shared page between the processes that map it, so its sum over the
+    tree is the memory the machine really spends. Both are reported.
+    """
     pids = [str(os.getpid())]
     for children in Path("/proc/self/task").glob("*/children"):
         pids += children.read_text().split()
-    total = 0
+    rss = pss = 0
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue  # ended meanwhile
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
+                rss += int(line.split()[1])
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss / 1024, pss / 1024
 
 
 def run_once(root: Path) -> None:
     """Child process: build the workbooks once, print seconds and peak memory of the tree."""
     workspace = open_workspace(root)
-    peak = [0.0]
+    peak = [0.0, 0.0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.02):
-            peak[0] = max(peak[0], _tree_rss_mb())
+            rss, pss = _tree_memory_mb()
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -267,7 +277,7 @@ def run_once(root: Path) -> None:
     done.set()
     sampler.join()
     missing = [p for p in result.workbooks if not p.is_file()]
-    print(f"{elapsed:.2f} {peak[0]:.0f} {len(missing)}")
+    print(f"{elapsed:.2f} {peak[0]:.0f} {peak[1]:.0f} {len(missing)}")
 
 
 def main() -> int:
@@ -293,20 +303,22 @@ def main() -> int:
                 [sys.executable, __file__, "--child", str(root)],
                 capture_output=True, text=True, check=True,
             ).stdout.split()  # fmt: skip
-            runs.append((float(out[0]), float(out[1]), int(out[2])))
+            runs.append((float(out[0]), float(out[1]), float(out[2]), int(out[3])))
         best = min(r[0] for r in runs)
         peak = max(r[1] for r in runs)
-        print(f"  build_reports, best of 3: {best:.2f} s; peak memory {peak:.0f} MB "
-              "(process and its workers together, sampled every 20 ms)")  # fmt: skip
+        proportional = max(r[2] for r in runs)
+        print(f"  build_reports, best of 3: {best:.2f} s; peak memory of the process and its"
+              f" worker together, sampled every 20 ms: {proportional:.0f} MB PSS"
+              f" ({peak:.0f} MB summing RSS, which counts shared pages twice)")  # fmt: skip
         for path in sorted((root / "outbox").glob("*.xlsx")):
             print(f"  {path.name}: {path.stat().st_size / 1e6:.1f} MB")
         print()
         print("Targets:")
-        fast, total = best < TARGET_S, peak
+        fast, total = best < TARGET_S, proportional
         print(f"  time   {best:6.2f} s   target < {TARGET_S:g} s   {'PASS' if fast else 'FAIL'}")
-        small = total < TARGET_MB
-        print(f"  memory {total:6.0f} MB  target < {TARGET_MB} MB  {'PASS' if small else 'FAIL'}")
-        return 1 if any(r[2] for r in runs) else 0
+        verdict = "PASS" if total < TARGET_MB else "FAIL"
+        print(f"  memory {total:6.0f} MB  target < {TARGET_MB} MB  {verdict} (PSS)")
+        return 1 if any(r[3] for r in runs) else 0
 
 
 if __name__ == "__main__":

@@ -33,9 +33,9 @@ from entretien_forms.reports._workbook import AMBER, DATE_FORMAT, EURO_FORMAT, G
 from entretien_forms.reports.compliance import (
     COMPLIANCE_FILE_NAME,
     build_compliance_workbook,
-    occasion_of,
     write_compliance_workbook,
 )
+from entretien_forms.reports.follow_up import occasion_of
 from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
 from entretien_forms.roster import read_roster
 from entretien_forms.rules import Absence, Training

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
@@ -51,8 +49,17 @@ from entretien_forms.reports._workbook import (
     setup_print,
     table_sheet,
 )
-from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord, matricule_key
-from entretien_forms.roster import Employee
+from entretien_forms.reports.follow_up import (
+    KIND_LABELS,
+    NO_MANAGER,
+    STATUS_LABELS,
+    CampaignForms,
+    Person,
+    assess_people,
+    campaign_forms,
+    recorded_interviews,
+)
+from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
 from entretien_forms.rules import (
     AGREEMENT_END_NOTE,
     BEFORE_LEAVE_NOTE,
@@ -64,63 +71,23 @@ from entretien_forms.rules import (
     REVIEW_ACROSS_T0_NOTE,
     REVIEW_NOTE,
     TRANSITION_NOTE,
-    Absence,
     Assessment,
-    EmployeeFacts,
-    Interview,
     Obligation,
-    Occasion,
     Review,
-    Training,
     add_months,
-    assess,
     fr,
 )
 from entretien_forms.sanitize import safe_cell
-from entretien_forms.store import AnswerValue, IssuedForm, Store, Submission
+from entretien_forms.store import Store
 from entretien_forms.text import fold
 
 COMPLIANCE_FILE_NAME = "suivi-entretiens.xlsx"
 
-# Form kinds that prove a professional interview (the EDL is held as one).
-INTERVIEW_KINDS = ("professionnel", "etat_des_lieux")
-KIND_LABELS: dict[str, str] = {
-    "professionnel": "entretien professionnel",
-    "etat_des_lieux": "état des lieux",
-    "annuel": "entretien annuel",
-}
-STATUS_LABELS: dict[str, str] = {
-    "a_jour": "à jour",
-    "a_planifier": "à planifier",
-    "en_retard": "en retard",
-    "sorti": "sorti",
-    "non_concerne": "non concerné",
-}
-_STATUS_ORDER = {"en_retard": 0, "a_planifier": 1, "a_jour": 2, "sorti": 3, "non_concerne": 4}
-# The options of entretien.occasion (templates/entretien-professionnel.toml), by
-# folded keywords on whole words so that a company's reworded template still maps.
-# "Demande du salarié" and anything unknown are periodic: every interview restarts
-# the period anyway, whatever its occasion.
-_OCCASION_WORDS: tuple[tuple[str, Occasion], ...] = (
-    ("premiere annee", "premiere_annee"),
-    ("embauche", "premiere_annee"),
-    ("avant le conge", "avant_conge"),
-    ("depart en conge", "avant_conge"),
-    ("retour", "retour_conge"),
-    ("mi carriere", "mi_carriere"),
-    ("60 ans", "avant_60"),
-    ("fin de carriere", "avant_60"),
-    ("etat des lieux", "etat_des_lieux"),
-)
-_REFERENCE = re.compile(r"[A-Z]{1,10}-[A-Z0-9]{1,16}-\d{5}")
-# What mail clients and file managers add to a name saved twice, once folded:
-# "Dupont-Jean-M001-annuel (2)", "... - Copie", "... - Copie (3)".
-_COPY_SUFFIX = re.compile(r"(?: copie)?(?: \d{1,3})?$")
 _CHECK, _CROSS = "✔", "✘"
 _NOT_TRACKED = "à vérifier"
-_NO_MANAGER = "Sans responsable"
 _NOT_IN_ROSTER = "Salariés hors fichier actuel"
 _UNATTRIBUTED = "Fichiers non attribués"
+
 
 # French label and unit of every legal setting, for the Synthèse sheet. A setting
 # added to LegalSettings without a label here is still listed, under its TOML key.
@@ -212,152 +179,6 @@ def _readings(assessments: Sequence[Assessment]) -> list[tuple[str, int, str]]:
 
 
 # ---------------------------------------------------------------------------
-# Facts read from the store
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedInterview:
-    """A professional interview proven by a returned form, and how its date was read."""
-
-    matricule: str
-    interview: Interview
-    reference: str
-    kind: str
-    paper: bool
-    dated_by_reception: bool  # no interview date on the form: the day it was received
-
-    def describe(self) -> str:
-        """Where the date comes from, in French, for the Source column."""
-        text = f"formulaire {self.reference}"
-        if self.paper:
-            return f"{text} (papier : date de réception)"
-        if self.dated_by_reception:
-            return f"{text} (date de l'entretien absente : date de réception)"
-        return text
-
-
-def occasion_of(answer: object) -> Occasion:
-    """The rules' occasion for an ``entretien.occasion`` answer (periodic when unknown)."""
-    if not isinstance(answer, str):
-        return "periodique"
-    words = f" {fold(answer)} "
-    return next((o for key, o in _OCCASION_WORDS if f" {key} " in words), "periodique")
-
-
-def recorded_interviews(
-    store: Store, submissions: Sequence[Submission] | None = None
-) -> dict[str, list[RecordedInterview]]:
-    """Professional interviews and états des lieux returned, by matricule, oldest first.
-
-    ``submissions`` saves reading them again when the caller has them already.
-    """
-    found: dict[str, list[RecordedInterview]] = defaultdict(list)
-    answers = store.answers_matching(["entretien.date", "entretien.occasion"])
-    for submission in store.submissions() if submissions is None else submissions:
-        if submission.kind not in INTERVIEW_KINDS:
-            continue
-        found[submission.matricule].append(
-            _recorded(submission, answers.get(submission.id or 0, {}))
-        )
-    return dict(found)
-
-
-def _recorded(submission: Submission, answers: Mapping[str, AnswerValue]) -> RecordedInterview:
-    received = submission.received_at.date()
-    held_on: date | None = None
-    occasion: Occasion = "etat_des_lieux" if submission.kind == "etat_des_lieux" else "periodique"
-    if not submission.paper:
-        held = answers.get("entretien.date")
-        if isinstance(held, str):
-            try:
-                held_on = date.fromisoformat(held)
-            except ValueError:
-                held_on = None
-        if "entretien.occasion" in answers and occasion != "etat_des_lieux":
-            occasion = occasion_of(answers["entretien.occasion"])
-    return RecordedInterview(
-        matricule=submission.matricule,
-        interview=Interview(held_on or received, occasion),
-        reference=submission.reference,
-        kind=submission.kind,
-        paper=submission.paper,
-        dated_by_reception=held_on is None,
-    )
-
-
-@dataclass(frozen=True)
-class _Person:
-    employee: Employee
-    manager: str  # name shown in the Responsable columns
-    assessment: Assessment
-    recorded: tuple[RecordedInterview, ...]
-    planned: tuple[TrainingRecord, ...]  # trainings not yet done, for the EDL sheet
-
-
-@dataclass
-class _Campaign:
-    """Forms of one campaign: who got which, what came back, what was rejected."""
-
-    name: str
-    issued: dict[tuple[str, str], IssuedForm]
-    returned: dict[tuple[str, str], Submission]
-    rejected: Counter[str]  # matricule ("" when the file could not be attributed) → files
-    kinds: tuple[str, ...]
-
-    def state(self, matricule: str, kind: str) -> str:
-        submission = self.returned.get((matricule, kind))
-        if submission is not None:
-            return "retourné (papier)" if submission.paper else "retourné"
-        return "manquant" if (matricule, kind) in self.issued else "non émis"
-
-
-def _campaign(store: Store, name: str, submissions: Sequence[Submission]) -> _Campaign:
-    issued = {(f.matricule, f.kind): f for f in store.current_issued(campaign=name)}
-    returned = {(s.matricule, s.kind): s for s in submissions if s.campaign == name}
-    kinds = sorted(
-        {k for _, k in issued} | {k for _, k in returned},
-        key=lambda k: (list(KIND_LABELS).index(k) if k in KIND_LABELS else 99, k),
-    )
-    return _Campaign(name, issued, returned, _rejections(store, name, issued), tuple(kinds))
-
-
-def _rejections(
-    store: Store, campaign: str, issued: Mapping[tuple[str, str], IssuedForm]
-) -> Counter[str]:
-    """Rejected files of this campaign, by employee.
-
-    The audit log names the file and sometimes the reference. A file is this
-    campaign's when its reference was issued for it, or when its name is the
-    name of a form issued for it (the name the tool gave, maybe with " (2)"
-    added by a mail client). Other rejections since the campaign started are
-    counted as not attributable.
-    """
-    stems: dict[str, str] = {}
-    for issued_form in issued.values():
-        for path in (issued_form.docx_path, issued_form.pdf_path):
-            if path:
-                stems[fold(PurePosixPath(path.replace("\\", "/")).stem)] = issued_form.matricule
-    start = min((f.issued_at for f in issued.values()), default=None)
-    counts: Counter[str] = Counter()
-    for at, event, source_file, reference, _detail in store.audit_log():
-        if event != "rejete":
-            continue
-        references = [reference] if reference else _REFERENCE.findall(source_file.upper())
-        form = next((f for r in references if (f := store.issued(r)) is not None), None)
-        if form is not None:
-            if form.campaign == campaign:
-                counts[form.matricule] += 1
-            continue
-        if start is None or at < start.isoformat(timespec="seconds"):
-            continue
-        stem = fold(PurePosixPath(source_file.replace("\\", "/")).stem)
-        matricule = stems.get(stem) or stems.get(_COPY_SUFFIX.sub("", stem), "")
-        counts[matricule] += 1
-    return counts
-
-
-# ---------------------------------------------------------------------------
 # The workbook
 # ---------------------------------------------------------------------------
 
@@ -380,8 +201,8 @@ def build_compliance_workbook(
     trainings, absences = list(trainings), list(absences)
     submissions = store.submissions()
     recorded = recorded_interviews(store, submissions)
-    people, unmatched = _people(settings, employees, recorded, trainings, absences, today)
-    forms = _campaign(store, campaign, submissions)
+    people, unmatched = assess_people(settings, employees, recorded, trainings, absences, today)
+    forms = campaign_forms(store, campaign, submissions)
     workbook = new_workbook()
     workbook.properties.title = f"Suivi des entretiens professionnels — {campaign}"
     workbook.properties.creator = "entretien-forms"
@@ -424,75 +245,6 @@ def write_compliance_workbook(
         )
         save_atomically(workbook, target)
     return target
-
-
-def _people(
-    settings: Settings,
-    employees: Sequence[Employee],
-    recorded: Mapping[str, Sequence[RecordedInterview]],
-    trainings: Sequence[TrainingRecord],
-    absences: Sequence[AbsenceRecord],
-    today: date,
-) -> tuple[list[_Person], list[str]]:
-    """Assess everyone; also return the sheets' matricules that match nobody."""
-    keys: dict[str, str | None] = {}
-    for e in employees:
-        key = matricule_key(e.matricule)
-        keys[key] = None if key in keys else e.matricule  # ambiguous: exact match only
-    exact = {e.matricule for e in employees}
-
-    def owner(matricule: str) -> str | None:
-        return matricule if matricule in exact else keys.get(matricule_key(matricule))
-
-    unmatched: list[str] = []
-    done: dict[str, list[Training]] = defaultdict(list)
-    planned: dict[str, list[TrainingRecord]] = defaultdict(list)
-    leaves: dict[str, list[Absence]] = defaultdict(list)
-    for record in trainings:
-        who = owner(record.matricule)
-        if who is None:
-            unmatched.append(record.matricule)
-        elif record.completed:
-            done[who].append(record.training)
-        elif record.status != "annulé":
-            planned[who].append(record)
-    for leave in absences:
-        who = owner(leave.matricule)
-        if who is None:
-            unmatched.append(leave.matricule)
-        else:
-            leaves[who].append(leave.absence)
-    names = {e.matricule: e.full_name for e in employees}
-    people = []
-    for employee in employees:
-        proofs = tuple(recorded.get(employee.matricule, ()))
-        facts = EmployeeFacts.from_employee(
-            employee,
-            interviews=[r.interview for r in proofs],
-            absences=leaves.get(employee.matricule, ()),
-            trainings=done.get(employee.matricule, ()),
-        )
-        manager = names.get(employee.manager_matricule or "") or employee.manager or _NO_MANAGER
-        people.append(
-            _Person(
-                employee=employee,
-                manager=manager,
-                assessment=assess(facts, today, settings.legal, settings.company.headcount),
-                recorded=proofs,
-                planned=tuple(
-                    sorted(planned.get(employee.matricule, ()), key=lambda t: t.training.start)
-                ),
-            )
-        )
-    people.sort(key=_urgency)
-    return people, list(dict.fromkeys(unmatched))
-
-
-def _urgency(person: _Person) -> tuple[int, int, date, str, str, str]:
-    a = person.assessment
-    due = a.next_due.due if a.next_due else date.max
-    e = person.employee
-    return (_STATUS_ORDER[a.status], -a.days_late, due, fold(e.nom), fold(e.prenom), e.matricule)
 
 
 def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[str] = ()) -> None:
@@ -560,7 +312,7 @@ def _joined(items: Iterable[str]) -> str | None:
 # --- Salariés ------------------------------------------------------------------------
 
 
-def _employees_sheet(workbook: Workbook, people: Sequence[_Person], forms: _Campaign) -> None:
+def _employees_sheet(workbook: Workbook, people: Sequence[Person], forms: CampaignForms) -> None:
     form_headers = [f"Formulaire {KIND_LABELS.get(k, k)} ({forms.name})" for k in forms.kinds]
     headers = [
         "Matricule",
@@ -705,7 +457,7 @@ def _owed(review: Review) -> bool:
     return review.topup.owed and not review.provisional
 
 
-def _review_rows(people: Sequence[_Person], today: date) -> list[tuple[_Person, Review]]:
+def _review_rows(people: Sequence[Person], today: date) -> list[tuple[Person, Review]]:
     """Per employee, the review to act on, when due within 12 months, late or with a top-up.
 
     The review to act on is the earliest not held (an EDL held now closes that
@@ -787,7 +539,7 @@ _REVIEW_WRAPPED = (
 
 
 def _reviews_sheet(
-    workbook: Workbook, people: Sequence[_Person], legal: LegalSettings, today: date
+    workbook: Workbook, people: Sequence[Person], legal: LegalSettings, today: date
 ) -> None:
     column = {h: i for i, h in enumerate(_REVIEW_HEADERS)}
     rows: list[list[Any]] = []
@@ -894,7 +646,7 @@ def _reviews_sheet(
 # --- Campagne ---------------------------------------------------------------------------
 
 
-def _campaign_sheet(workbook: Workbook, people: Sequence[_Person], forms: _Campaign) -> None:
+def _campaign_sheet(workbook: Workbook, people: Sequence[Person], forms: CampaignForms) -> None:
     manager_of = {p.employee.matricule: p.manager for p in people}
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for matricule, kind in forms.issued:
@@ -916,7 +668,7 @@ def _campaign_sheet(workbook: Workbook, people: Sequence[_Person], forms: _Campa
         people_of[manager_of.get(matricule, _NOT_IN_ROSTER)].add(matricule)
 
     def order(name: str) -> tuple[int, str]:
-        return ({_NO_MANAGER: 1, _NOT_IN_ROSTER: 2, _UNATTRIBUTED: 3}.get(name, 0), fold(name))
+        return ({NO_MANAGER: 1, _NOT_IN_ROSTER: 2, _UNATTRIBUTED: 3}.get(name, 0), fold(name))
 
     headers = [
         "Responsable",
@@ -986,8 +738,8 @@ def _setting_value(value: object) -> object:
 
 def _summary_sheet(
     workbook: Workbook,
-    people: Sequence[_Person],
-    forms: _Campaign,
+    people: Sequence[Person],
+    forms: CampaignForms,
     settings: Settings,
     today: date,
     *,

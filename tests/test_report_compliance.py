@@ -14,6 +14,7 @@ hand from ``shared/legal-rules.md`` (see each employee's comment):
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import zipfile
@@ -168,9 +169,12 @@ def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
 
 
 def _build(store: Store, settings: Settings = SETTINGS, **kwargs: Any) -> openpyxl.Workbook:
+    """The workbook built with these settings, saved and read back as Excel would."""
     kwargs.setdefault("trainings", TRAININGS)
     kwargs.setdefault("absences", ABSENCES)
-    return build_compliance_workbook(store, settings, campaign=CAMPAIGN, today=TODAY, **kwargs)
+    saved = io.BytesIO()
+    build_compliance_workbook(store, settings, campaign=CAMPAIGN, today=TODAY, **kwargs).save(saved)
+    return openpyxl.load_workbook(saved)
 
 
 @pytest.fixture

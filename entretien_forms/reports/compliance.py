@@ -16,7 +16,6 @@ the day the file was received, and say so.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -27,7 +26,6 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from entretien_forms.config import LegalSettings, Settings
@@ -39,12 +37,13 @@ from entretien_forms.reports._workbook import (
     GREY,
     HEADER_FILL,
     HEADER_FONT,
+    LINE_HEIGHT,
     PERCENT_FORMAT,
     RED,
     TITLE_FONT,
-    new_workbook,
+    Report,
+    lines_of,
     paused_gc,
-    restyle,
     save_atomically,
     setup_print,
     table_sheet,
@@ -191,7 +190,7 @@ def build_compliance_workbook(
     today: date,
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
-) -> Workbook:
+) -> Report:
     """The four sheets (Salariés, État des lieux, Campagne, Synthèse), computed as of ``today``.
 
     Only trainings marked « réalisé » count as followed; the others are shown
@@ -203,9 +202,7 @@ def build_compliance_workbook(
     recorded = recorded_interviews(store, submissions)
     people, unmatched = assess_people(settings, employees, recorded, trainings, absences, today)
     forms = campaign_forms(store, campaign, submissions)
-    workbook = new_workbook()
-    workbook.properties.title = f"Suivi des entretiens professionnels — {campaign}"
-    workbook.properties.creator = "entretien-forms"
+    workbook = Report(f"Suivi des entretiens professionnels — {campaign}")
     _employees_sheet(workbook, people, forms)
     _reviews_sheet(workbook, people, settings.legal, today)
     _campaign_sheet(workbook, people, forms)
@@ -243,8 +240,7 @@ def write_compliance_workbook(
             trainings=trainings,
             absences=absences,
         )
-        save_atomically(workbook, target)
-    return target
+        return save_atomically(workbook, target)
 
 
 def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[str] = ()) -> None:
@@ -265,46 +261,6 @@ def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[st
         )
 
 
-# Bottom-aligned like every other cell: aligning all of them to the top would
-# double the time spent styling a large roster.
-_WRAP = Alignment(wrap_text=True)
-_LINE_HEIGHT = 15  # points, Calibri 11
-_MAX_ROW_HEIGHT = 409  # Excel's limit
-
-
-def _lines(text: object, width: float) -> int:
-    """Lines a wrapped text takes: a column unit holds about 1.1 characters of Calibri 11."""
-    if not isinstance(text, str):
-        return 1
-    return max(1, math.ceil(len(text) / max(1.0, width * 1.1)))
-
-
-def _wrap(sheet: Worksheet, columns: Sequence[int], rows: Sequence[Sequence[Any]]) -> None:
-    """Wrap long texts in their column and make each row tall enough to show them.
-
-    Row heights are estimated from the text length: LibreOffice keeps the
-    height a file gives (15 points by default) instead of fitting wrapped text.
-    Only the cells that need it are styled: each style set costs as much as a cell.
-    """
-    widths = [
-        sheet.column_dimensions[get_column_letter(n)].width or 10
-        for n in range(1, sheet.max_column + 1)
-    ]
-    header = max(_lines(cell.value, widths[n]) for n, cell in enumerate(sheet[1]))
-    sheet.row_dimensions[1].height = _LINE_HEIGHT * (header + 1)  # bold, and a margin
-    wrapped = []
-    for number, values in enumerate(rows, start=2):
-        lines = 1
-        for column in columns:
-            needed = _lines(values[column], widths[column])
-            if needed > 1:
-                wrapped.append(sheet.cell(number, column + 1))
-                lines = max(lines, needed)
-        if lines > 1:
-            sheet.row_dimensions[number].height = min(_MAX_ROW_HEIGHT, _LINE_HEIGHT * lines)
-    restyle(wrapped, alignment=_WRAP)
-
-
 def _joined(items: Iterable[str]) -> str | None:
     return " | ".join(items) or None
 
@@ -312,7 +268,7 @@ def _joined(items: Iterable[str]) -> str | None:
 # --- Salariés ------------------------------------------------------------------------
 
 
-def _employees_sheet(workbook: Workbook, people: Sequence[Person], forms: CampaignForms) -> None:
+def _employees_sheet(workbook: Report, people: Sequence[Person], forms: CampaignForms) -> None:
     form_headers = [f"Formulaire {KIND_LABELS.get(k, k)} ({forms.name})" for k in forms.kinds]
     headers = [
         "Matricule",
@@ -400,11 +356,7 @@ def _employees_sheet(workbook: Workbook, people: Sequence[Person], forms: Campai
             headers.index("Prochaine échéance"): DATE_FORMAT,
             headers.index("Prochain état des lieux"): DATE_FORMAT,
         },
-    )
-    sheet.freeze_panes = "D2"  # keep the matricule and the name in view
-    _wrap(
-        sheet,
-        [
+        wrap=[
             headers.index(name)
             for name in (
                 "Source du dernier entretien",
@@ -415,8 +367,8 @@ def _employees_sheet(workbook: Workbook, people: Sequence[Person], forms: Campai
                 "Remarques",
             )
         ],
-        rows,
     )
+    sheet.freeze_panes = "D2"  # keep the matricule and the name in view
     _status_colours(sheet, status_column, len(rows), ("sorti", "non concerné"))
     first_form = headers.index("Prochain état des lieux") + 1
     if rows and forms.kinds:
@@ -539,7 +491,7 @@ _REVIEW_WRAPPED = (
 
 
 def _reviews_sheet(
-    workbook: Workbook, people: Sequence[Person], legal: LegalSettings, today: date
+    workbook: Report, people: Sequence[Person], legal: LegalSettings, today: date
 ) -> None:
     column = {h: i for i, h in enumerate(_REVIEW_HEADERS)}
     rows: list[list[Any]] = []
@@ -616,9 +568,9 @@ def _reviews_sheet(
             column["À verser au plus tard le"]: DATE_FORMAT,
             column["Montant des autres abondements"]: EURO_FORMAT,
         },
+        wrap=[column[name] for name in _REVIEW_WRAPPED],
     )
     sheet.freeze_panes = "D2"
-    _wrap(sheet, [column[name] for name in _REVIEW_WRAPPED], rows)
     _status_colours(sheet, column["Situation"], len(rows))
     if rows:
         first = get_column_letter(column["Entretiens dus tous tenus"] + 1)
@@ -646,7 +598,7 @@ def _reviews_sheet(
 # --- Campagne ---------------------------------------------------------------------------
 
 
-def _campaign_sheet(workbook: Workbook, people: Sequence[Person], forms: CampaignForms) -> None:
+def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignForms) -> None:
     manager_of = {p.employee.matricule: p.manager for p in people}
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for matricule, kind in forms.issued:
@@ -696,7 +648,6 @@ def _campaign_sheet(workbook: Workbook, people: Sequence[Person], forms: Campaig
         widths=[36, 10, 12, 11, 11, 11, 12, 11],
         formats={7: PERCENT_FORMAT},
     )
-    _wrap(sheet, [], rows)
     total_row = len(rows) + 3  # a blank row: outside the filter, not sorted with it
     everyone = len(set().union(*people_of.values())) if people_of else 0
     for n, value in enumerate(
@@ -737,7 +688,7 @@ def _setting_value(value: object) -> object:
 
 
 def _summary_sheet(
-    workbook: Workbook,
+    workbook: Report,
     people: Sequence[Person],
     forms: CampaignForms,
     settings: Settings,
@@ -804,9 +755,9 @@ def _summary_sheet(
             cell.number_format = number_format
         cell.alignment = Alignment(horizontal="center", vertical="top")
         sheet.cell(row, 3, safe_cell(detail)).alignment = wrap
-        lines = max(_lines(label, 62), _lines(detail, 90))
+        lines = max(lines_of(label, 62), lines_of(detail, 90))
         if lines > 1:
-            sheet.row_dimensions[row].height = _LINE_HEIGHT * lines
+            sheet.row_dimensions[row].height = LINE_HEIGHT * lines
         row += 1
 
     section("Chiffres clés (CSE, BDESE)", ("Indicateur", "Valeur", "Précision"))

@@ -29,12 +29,12 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from entretien_forms.errors import EntretienError
 from entretien_forms.forms.catalog import Catalog
 from entretien_forms.forms.definition import COMMON_GRID, GENERIC_GRID, FormDefinition, TableDef
+from entretien_forms.reports._rows import Look
 from entretien_forms.reports._workbook import (
     AMBER,
     DATE_FORMAT,
@@ -46,9 +46,8 @@ from entretien_forms.reports._workbook import (
     HEADER_FONT,
     RED,
     TITLE_FONT,
-    new_workbook,
+    Report,
     paused_gc,
-    restyle,
     save_atomically,
     setup_print,
     table_sheet,
@@ -311,8 +310,7 @@ def write_plan_workbook(
             trainings=trainings,
             required_levels=required_levels,
         )
-        save_atomically(workbook, path)
-    return path
+        return save_atomically(workbook, path)
 
 
 def build_plan_workbook(
@@ -325,7 +323,7 @@ def build_plan_workbook(
     engagement_days: int = 60,
     trainings: Sequence[PlannedTraining] = (),
     required_levels: Mapping[str, Mapping[str, int]] | None = None,
-) -> Workbook:
+) -> Report:
     """The four sheets HR works from, for the current returns of ``campaign``.
 
     Only employees of the current roster count: a departed employee's request
@@ -338,9 +336,7 @@ def build_plan_workbook(
     requests, rated = _gather(store, catalog, employees, taxonomy, campaign=campaign, today=today)
     requests.extend(_match_trainings(requests, trainings, employees, taxonomy))
 
-    workbook = new_workbook()
-    workbook.properties.title = f"Plan de développement des compétences {campaign}"
-    workbook.properties.creator = "entretien-forms"
+    workbook = Report(f"Plan de développement des compétences {campaign}")
     _requests_sheet(workbook, requests, campaign)
     _summary_sheet(workbook, requests, taxonomy, campaign=campaign, today=today)
     _matrix_sheet(workbook, rated, catalog, required_levels or {}, campaign=campaign)
@@ -636,7 +632,7 @@ _STATUS_COLUMN = _REQUEST_HEADERS.index("Statut")
 _HR_FORMATS = {14: DATE_FORMAT, 15: DATE_FORMAT, 16: EURO_FORMAT, 17: HOURS_FORMAT}  # 0-based
 
 
-def _requests_sheet(workbook: Workbook, requests: Sequence[_Request], campaign: str) -> None:
+def _requests_sheet(workbook: Report, requests: Sequence[_Request], campaign: str) -> None:
     rows = (
         (
             r.name,
@@ -666,17 +662,10 @@ def _requests_sheet(workbook: Workbook, requests: Sequence[_Request], campaign: 
         _REQUEST_HEADERS,
         rows,
         widths=_REQUEST_WIDTHS,
-        formats={10: DATE_FORMAT},
+        # HR's columns hold a value on few rows; their format also serves what HR types later.
+        formats={10: DATE_FORMAT, **_HR_FORMATS},
     )
     sheet.row_dimensions[1].height = HEADER_HEIGHT
-    # HR's columns hold a value on few rows: formatting only those cells spares
-    # writing thousands of empty ones; the column's format serves what HR types later.
-    for column, number_format in _HR_FORMATS.items():
-        sheet.column_dimensions[get_column_letter(column + 1)].number_format = number_format
-    booked = [row for row, request in enumerate(requests, start=2) if request.trainings]
-    for column, number_format in _HR_FORMATS.items():
-        hr_cells = (sheet.cell(row, column + 1) for row in booked)
-        restyle((c for c in hr_cells if c.value is not None), number_format=number_format)
     if not requests:
         _note(sheet, 2, f"Aucune demande de formation dans les formulaires reçus ({campaign}).")
         return
@@ -747,7 +736,7 @@ def _tally(requests: Iterable[_Request], key: Callable[[_Request], str]) -> dict
 
 
 def _summary_sheet(
-    workbook: Workbook,
+    workbook: Report,
     requests: Sequence[_Request],
     taxonomy: _Taxonomy,
     *,
@@ -915,7 +904,7 @@ def _skill_columns(
 
 
 def _matrix_sheet(
-    workbook: Workbook,
+    workbook: Report,
     rated: Sequence[_Rated],
     catalog: Catalog,
     required_levels: Mapping[str, Mapping[str, int]],
@@ -961,9 +950,10 @@ def _matrix_sheet(
     people = sorted(
         rated, key=lambda p: (fold(p.employee.service or NO_TEAM), fold(p.employee.full_name))
     )
-    self_assessed: list[tuple[int, int]] = []
     last_skill = _FIRST_SKILL + len(skills) - 1
-    for row, person in enumerate(people, start=header + 1):
+    rows = workbook.stream(sheet, header + 1)
+    auto = rows.style(Look(number_format=AUTO_FORMAT))
+    for person in people:
         e, needs = person.employee, required[person.grid]
         identity = (
             e.full_name,
@@ -973,20 +963,20 @@ def _matrix_sheet(
             _grid_name(person.grid),
         )
         # A mapping: no cell at all for the skills of other grids (a third of the sheet).
-        cells: dict[int, object] = {n: safe_cell(v) for n, v in enumerate(identity, start=1)}
+        cells: dict[int, object] = dict(enumerate(identity, start=1))
+        styles: dict[int, int] = {}
         short = 0
         for column, skill in enumerate(skills, start=_FIRST_SKILL):
             if (found := person.levels.get(skill)) is None:
                 continue
-            level, auto = found
+            level, self_assessed = found
             cells[column] = level
-            if auto:
-                self_assessed.append((row, column))
+            if self_assessed:
+                styles[column] = auto
             if skill in needs:
                 short += level < needs[skill]
         cells[last_skill + 1] = short
-        sheet.append(cells)
-    restyle((sheet.cell(row, column) for row, column in self_assessed), number_format=AUTO_FORMAT)
+        rows.append(cells, styles)
     last = header + len(people)
     _gap_colours(sheet, header, last, required_bottom, last_skill)
     _team_averages(sheet, people, skills, top=last + 2)
@@ -994,7 +984,7 @@ def _matrix_sheet(
     widths = (*_MATRIX_WIDTHS, *[14] * (len(skills) + 1))
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = sheet.cell(header + 1, _FIRST_SKILL)
+    sheet.freeze_panes = f"{get_column_letter(_FIRST_SKILL)}{header + 1}"
     sheet.auto_filter.ref = f"A{header}:{get_column_letter(last_skill + 1)}{last}"
     sheet.print_title_rows = f"{header}:{header}"
 
@@ -1097,7 +1087,7 @@ _ENGAGEMENT_WIDTHS = (24, 12, 18, 22, 34, 28, 12, 12, 14, 14, 12, 12, 32)
 
 
 def _engagements_sheet(
-    workbook: Workbook, requests: Sequence[_Request], *, today: date, days: int
+    workbook: Report, requests: Sequence[_Request], *, today: date, days: int
 ) -> None:
     """Trainings agreed in an interview and still not booked ``days`` after it."""
     late = []
@@ -1132,7 +1122,11 @@ def _engagements_sheet(
         _ENGAGEMENT_HEADERS,
         rows,
         widths=_ENGAGEMENT_WIDTHS,
-        formats={8: DATE_FORMAT, 9: DATE_FORMAT},
+        formats={
+            8: DATE_FORMAT,
+            9: DATE_FORMAT,
+            _ENGAGEMENT_HEADERS.index("Jours de retard"): Look(fill=RED),
+        },
     )
     sheet.row_dimensions[1].height = HEADER_HEIGHT
     if not rows:
@@ -1143,8 +1137,6 @@ def _engagements_sheet(
             f"obligatoire est planifiée, ou l'entretien date de moins de {days} jours.",
         )
         return
-    overdue_column = _ENGAGEMENT_HEADERS.index("Jours de retard") + 1
-    restyle((sheet.cell(row, overdue_column) for row in range(2, len(rows) + 2)), fill=RED)
 
 
 # --- shared bits -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from entretien_forms.cli import cli
@@ -54,3 +55,31 @@ def test_report_writes_both_workbooks_and_lists_sheet_problems(tmp_path: Path) -
     assert workbook.sheetnames == ["Salariés", "État des lieux", "Campagne", "Synthèse"]
     matricules = [row[0].value for row in workbook["Salariés"].iter_rows(min_row=2)]
     assert sorted(str(m) for m in matricules if m) == ["M1", "S2", "S3"]
+
+
+def test_report_says_when_a_workbook_is_open_in_excel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+    roster = tmp_path / "salaries.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    assert runner.invoke(cli, ["-w", str(root), "roster", "import", str(roster)]).exit_code == 0
+    follow_up = root / "outbox" / "suivi-entretiens.xlsx"
+    real_replace = Path.replace
+
+    def excel_holds_it(self: Path, target: str | Path) -> Path:
+        if Path(target) == follow_up:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", excel_holds_it)
+
+    result = runner.invoke(cli, ["-w", str(root), "report"], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    assert "suivi-entretiens.xlsx est ouvert (sans doute dans Excel)" in result.output
+    (copy,) = (root / "outbox").glob("suivi-entretiens-*.xlsx")
+    assert f"Classeur écrit : {copy}" in result.output
+    assert openpyxl.load_workbook(copy).sheetnames[0] == "Salariés"

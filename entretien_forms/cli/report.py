@@ -71,3 +71,9 @@ def report(
             click.echo(f"  {problem.describe()}")
     for path in result.workbooks:
         click.echo(f"Classeur écrit : {path}")
+        if path in result.copies:
+            click.echo(
+                f"  {result.copies[path].name} est ouvert (sans doute dans Excel) : la nouvelle "
+                "version porte la date du jour. Fermez-le : la prochaine mise à jour "
+                "reprendra son nom."
+            )

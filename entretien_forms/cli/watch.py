@@ -159,6 +159,12 @@ def rebuild_reports(workspace: Workspace) -> None:
         return
     names = ", ".join(path.name for path in result.workbooks)
     _echo(f"Classeurs mis à jour : {names}.")
+    for copy, original in result.copies.items():
+        _echo(
+            f"{original.name} est ouvert (sans doute dans Excel) : version à jour dans "
+            f"{copy.name}.",
+            fg="yellow",
+        )
 
 
 _ECHO_LOCK = threading.Lock()

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import logging
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from copy import copy
@@ -236,7 +237,9 @@ def save_atomically(report: Report, path: Path, *, now: datetime | None = None) 
     Excel on Windows locks the workbooks it has open, and HR leaves the
     follow-up open all day: the new workbook is then written beside the old
     one under a dated name, and that path is returned, rather than failing
-    the run (or the watcher's rebuild).
+    the run (or the watcher's rebuild). Older dated copies are removed when
+    nothing holds them open, so that outbox/ keeps one current version of each
+    workbook and not one copy per batch the watcher saw.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
@@ -244,12 +247,13 @@ def save_atomically(report: Report, path: Path, *, now: datetime | None = None) 
         report.save(tmp)
         try:
             tmp.replace(path)
-            return path
+            written = path
         except PermissionError:
-            copy = dated_copy_name(path, now or datetime.now())
-            tmp.replace(copy)
-            log.warning("%s is locked (open in Excel?): written to %s", path, copy.name)
-            return copy
+            written = dated_copy_name(path, now or datetime.now())
+            tmp.replace(written)
+            log.warning("%s is locked (open in Excel?): written to %s", path, written.name)
+        _remove_stale_copies(path, keep=written)
+        return written
     except PermissionError as exc:
         with suppress(OSError):
             tmp.unlink()
@@ -262,6 +266,16 @@ def save_atomically(report: Report, path: Path, *, now: datetime | None = None) 
         with suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _remove_stale_copies(path: Path, *, keep: Path) -> None:
+    dated = re.compile(
+        re.escape(path.stem) + r"-\d{4}-\d{2}-\d{2}-\d{2}h\d{2}(?:-\d+)?" + re.escape(path.suffix)
+    )
+    for sibling in path.parent.iterdir():
+        if sibling != keep and dated.fullmatch(sibling.name):
+            with suppress(OSError):  # still open in Excel: removed at a later run
+                sibling.unlink()
 
 
 def dated_copy_name(path: Path, now: datetime) -> Path:

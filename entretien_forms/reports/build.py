@@ -16,9 +16,14 @@ from datetime import date
 from pathlib import Path
 
 from entretien_forms.forms import load_catalog
-from entretien_forms.reports.compliance import write_compliance_workbook
+from entretien_forms.reports.compliance import COMPLIANCE_FILE_NAME, write_compliance_workbook
 from entretien_forms.reports.followed import followed_trainings
-from entretien_forms.reports.plan import DEFAULT_THEMES, PlannedTraining, write_plan_workbook
+from entretien_forms.reports.plan import (
+    DEFAULT_THEMES,
+    PlannedTraining,
+    plan_file_name,
+    write_plan_workbook,
+)
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
     HRSheet,
@@ -37,6 +42,8 @@ ABSENCES_NAMES = ("absences.xlsx", "absences.csv")
 class ReportResult:
     workbooks: list[Path] = field(default_factory=list)
     sheets: list[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord]] = field(default_factory=list)
+    # A workbook written under a dated name → the one it stands for, locked (open in Excel).
+    copies: dict[Path, Path] = field(default_factory=dict)
 
 
 def find_sheet(workspace: Workspace, names: Sequence[str]) -> Path | None:
@@ -95,6 +102,11 @@ def build_reports(
             result.workbooks += [plan.result(), compliance]
     else:
         result.workbooks += [_write_plan(*plan_job), _write_compliance(*compliance_job)]
+    for written, name in zip(
+        result.workbooks, (plan_file_name(campaign), COMPLIANCE_FILE_NAME), strict=True
+    ):
+        if written.name != name:
+            result.copies[written] = written.with_name(name)
     return result
 
 

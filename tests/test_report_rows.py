@@ -1,0 +1,233 @@
+"""The streamed rows of the big sheets: every value as openpyxl would write it, in its place."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.styles import Font
+
+from entretien_forms.errors import EntretienError
+from entretien_forms.reports._rows import Look
+from entretien_forms.reports._workbook import (
+    DATE_FORMAT,
+    EURO_FORMAT,
+    RED,
+    Report,
+    dated_copy_name,
+    save_atomically,
+    table_sheet,
+)
+
+
+def _reopen(report: Report) -> openpyxl.Workbook:
+    saved = io.BytesIO()
+    report.save(saved)
+    return openpyxl.load_workbook(saved)
+
+
+def test_values_of_every_kind_read_back_as_written() -> None:
+    report = Report("essai")
+    sheet = report.create_sheet("Valeurs")
+    rows = report.stream(sheet, 1)
+    dated = rows.style(Look(number_format=DATE_FORMAT))
+    stamped = rows.style(Look(number_format="DD/MM/YYYY HH:MM"))
+    values = [
+        "texte",
+        "  espaces gardés  ",
+        "a & b < c > d",
+        "ligne 1\nligne 2",
+        True,
+        42,
+        2.5,
+        Decimal("1234.50"),
+        date(2026, 2, 28),
+        datetime(2026, 11, 26, 14, 30),
+        "é€ — 😀",
+    ]
+    rows.append(values, {9: dated, 10: stamped})
+
+    (read,) = _reopen(report)["Valeurs"].iter_rows(values_only=True)
+
+    assert list(read) == [
+        "texte",
+        "  espaces gardés  ",
+        "a & b < c > d",
+        "ligne 1\nligne 2",
+        True,
+        42,
+        2.5,
+        1234.5,
+        datetime(2026, 2, 28),  # openpyxl reads every date cell as a datetime
+        datetime(2026, 11, 26, 14, 30),
+        "é€ — 😀",
+    ]
+
+
+def test_hostile_text_stays_text_and_the_file_stays_valid() -> None:
+    report = Report("essai")
+    sheet = report.create_sheet("Hostile")
+    rows = report.stream(sheet, 1)
+    rows.append(
+        [
+            '=HYPERLINK("http://evil.example","clic")',
+            "+33 6 12 34 56 78",
+            "nul\x00 et\x07 bip",
+            "</t></is></c><c r='Z9'><v>1</v></c>",
+            "x" * 40_000,
+            float("nan"),
+        ]
+    )
+
+    (read,) = _reopen(report)["Hostile"].iter_rows(values_only=True)
+
+    assert read[0] == '\'=HYPERLINK("http://evil.example","clic")'
+    assert read[1] == "'+33 6 12 34 56 78"
+    assert read[2] == "nul et bip"  # characters XML forbids are dropped
+    assert read[3] == "</t></is></c><c r='Z9'><v>1</v></c>"
+    assert len(read[4]) == 32_767 and read[4].endswith("…")  # Excel's limit
+    assert read[5] == "nan"
+
+
+def test_streamed_rows_sit_between_openpyxl_rows_in_order() -> None:
+    report = Report("essai")
+    sheet = report.create_sheet("Mêlé")
+    sheet["A1"] = "titre"
+    sheet["A2"] = "en-tête"
+    rows = report.stream(sheet, 3)
+    for n in range(3):
+        rows.append({1: f"ligne {n}", 4: n})
+    sheet["A7"] = "total"
+    sheet["D7"] = 3
+
+    reopened = _reopen(report)["Mêlé"]
+
+    assert list(reopened.iter_rows(values_only=True)) == [
+        ("titre", None, None, None),
+        ("en-tête", None, None, None),
+        ("ligne 0", None, None, 0),
+        ("ligne 1", None, None, 1),
+        ("ligne 2", None, None, 2),
+        (None, None, None, None),
+        ("total", None, None, 3),
+    ]
+    assert reopened.dimensions == "A1:D7"
+
+
+def test_a_row_written_twice_is_refused() -> None:
+    report = Report("essai")
+    sheet = report.create_sheet("Conflit")
+    rows = report.stream(sheet, 2)
+    rows.append(["streamed"])
+    sheet["B2"] = "openpyxl"  # a programming error: two writers for row 2
+
+    with pytest.raises(ValueError, match="row 2"):
+        report.save(io.BytesIO())
+
+
+def test_table_sheet_formats_wraps_and_filters(tmp_path: Path) -> None:
+    report = Report("essai")
+    long_text = "Une remarque assez longue pour tenir sur plusieurs lignes de la colonne. " * 3
+    table_sheet(
+        report,
+        "Table",
+        ["Nom", "Date", "Montant", "Remarque", "Retard"],
+        [
+            ["Durand", date(2026, 1, 5), 1500, long_text, 12],
+            ["Martin", None, None, "courte", None],
+        ],
+        widths=[12, 12, 12, 30, 10],
+        formats={1: DATE_FORMAT, 2: EURO_FORMAT, 4: Look(fill=RED, font=Font(bold=True))},
+        wrap=[3],
+    )
+    path = tmp_path / "table.xlsx"
+    report.save(path)
+    sheet = openpyxl.load_workbook(path)["Table"]
+
+    assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F3864")
+    assert sheet["B2"].number_format == DATE_FORMAT
+    assert sheet["C2"].number_format == EURO_FORMAT
+    assert sheet["D2"].alignment.wrap_text and not sheet["D3"].alignment.wrap_text
+    assert sheet.row_dimensions[2].height > 15 and sheet.row_dimensions[3].height is None
+    assert sheet["E2"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["E2"].font.bold
+    # Empty cells of a formatted column get the column's format for what HR types later.
+    assert sheet.column_dimensions["B"].number_format == DATE_FORMAT
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:E3"
+    assert sheet.page_setup.orientation == "landscape"
+    with zipfile.ZipFile(path) as package:
+        assert package.testzip() is None
+
+
+def test_empty_table_is_its_header_alone() -> None:
+    report = Report("essai")
+    table_sheet(report, "Vide", ["A", "B"], [])
+
+    sheet = _reopen(report)["Vide"]
+
+    assert list(sheet.iter_rows(values_only=True)) == [("A", "B")]
+    assert sheet.auto_filter.ref is None
+
+
+def _locked_replace(locked: Path) -> object:
+    real_replace = Path.replace
+
+    def replace(self: Path, target: str | Path) -> Path:
+        if Path(target) == locked:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(self, target)
+
+    return replace
+
+
+def test_workbook_open_in_excel_gets_a_dated_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "suivi-entretiens.xlsx"
+    target.write_bytes(b"ancienne version ouverte dans Excel")
+    monkeypatch.setattr(Path, "replace", _locked_replace(target))
+    report = Report("essai")
+    table_sheet(report, "Table", ["A"], [["nouveau"]])
+
+    first = save_atomically(report, target, now=datetime(2026, 11, 26, 14, 5))
+    assert first.name == "suivi-entretiens-2026-11-26-14h05.xlsx"
+    assert target.read_bytes() == b"ancienne version ouverte dans Excel"
+    assert openpyxl.load_workbook(first)["Table"]["A2"].value == "nouveau"
+    first.touch()  # the same minute again: a second name
+    assert dated_copy_name(target, datetime(2026, 11, 26, 14, 5)).name == (
+        "suivi-entretiens-2026-11-26-14h05-2.xlsx"
+    )
+
+    # The next run (the watcher's next batch) replaces the copy instead of adding one.
+    second = save_atomically(report, target, now=datetime(2026, 11, 26, 15, 40))
+    assert second.name == "suivi-entretiens-2026-11-26-15h40.xlsx"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "suivi-entretiens-2026-11-26-15h40.xlsx",
+        "suivi-entretiens.xlsx",
+    ]  # no temporary file left behind
+
+    # Excel closed: the workbook is written under its name and the copy goes.
+    monkeypatch.undo()
+    assert save_atomically(report, target) == target
+    assert [p.name for p in tmp_path.iterdir()] == ["suivi-entretiens.xlsx"]
+    assert openpyxl.load_workbook(target)["Table"]["A2"].value == "nouveau"
+
+
+def test_unwritable_folder_is_a_french_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, target: str | Path) -> Path:
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(Path, "replace", refuse)
+    report = Report("essai")
+    table_sheet(report, "Table", ["A"], [["x"]])
+
+    with pytest.raises(EntretienError, match="Impossible d'écrire suivi.xlsx"):
+        save_atomically(report, tmp_path / "suivi.xlsx")
+    assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,7 @@ from entretien_forms.text import ascii_fold
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 # Text a spreadsheet would run as a formula or a DDE command.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_filename(value: str, *, max_length: int = 60) -> str:
@@ -63,6 +63,6 @@ def safe_cell(value: object) -> object:
     Text starting with a formula character gets a leading apostrophe, the
     neutralisation OWASP recommends; numbers, dates and booleans pass through.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -105,5 +105,6 @@ from entretien_forms.cli import generate as _generate  # noqa: E402,F401
 from entretien_forms.cli import inbox as _inbox  # noqa: E402,F401
 from entretien_forms.cli import report as _report  # noqa: E402,F401
 from entretien_forms.cli import roster as _roster  # noqa: E402,F401
+from entretien_forms.cli import status as _status  # noqa: E402,F401
 from entretien_forms.cli import watch as _watch  # noqa: E402,F401
 from entretien_forms.cli import workspace as _workspace  # noqa: E402,F401

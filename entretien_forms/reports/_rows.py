@@ -35,11 +35,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from entretien_forms.sanitize import safe_cell
+from entretien_forms.sanitize import FORMULA_STARTS
 
 # Characters XML 1.0 forbids (openpyxl refuses them with IllegalCharacterError).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _MAX_TEXT = 32_767  # characters Excel keeps in a cell
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 in the 1900 date system, leap-year bug included
 _ROW = re.compile(rb'<row r="(\d+)"')
@@ -56,16 +55,29 @@ class Look:
 
 
 def text_xml(value: str) -> str:
-    """An inline string cell's content: neutralised, legal XML, within Excel's limit."""
-    value = _ILLEGAL.sub("", str(safe_cell(value)))
+    """An inline string cell's content: neutralised, legal XML, within Excel's limit.
+
+    ``sanitize.safe_cell``'s neutralisation, inlined: this runs for every text cell.
+    """
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    if not value.isprintable():  # a fast C test; rare texts (line breaks, controls) go on
+        value = _ILLEGAL.sub("", value)
     if len(value) > _MAX_TEXT:
         value = value[: _MAX_TEXT - 1] + "…"
-    space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<is><t{space}>{value.translate(_ESCAPES)}</t></is>"
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if value[:1].isspace() or value[-1:].isspace():
+        return f'<is><t xml:space="preserve">{value}</t></is>'
+    return f"<is><t>{value}</t></is>"
 
 
-def _cell_xml(ref: str, value: object, style: int) -> str:
-    s = f' s="{style}"' if style else ""
+def _cell_xml(ref: str, value: object, s: str) -> str:
+    """A cell of any type; ``s`` is its style attribute (`` s="3"``) or empty."""
     if isinstance(value, str):
         return f'<c r="{ref}"{s} t="inlineStr">{text_xml(value)}</c>'
     if isinstance(value, bool):
@@ -102,7 +114,8 @@ class StreamedRows:
         self.next_row = first_row
         self.max_column = 0
         self._chunks: list[str] = []
-        self._letters: list[str] = []
+        self._letters: list[str] = [""]  # by column number, from 1
+        self._texts: dict[str, str] = {}
         self._styles: dict[Look, int] = {}
 
     @property
@@ -137,28 +150,48 @@ class StreamedRows:
 
         ``styles`` maps a column number to a style index. Empty values are
         skipped: a column's format for them belongs to its column dimension.
-        Returns the row number.
+        Returns the row number. The common types take a short path, and the
+        texts met again (teams, managers, statuses) are escaped once.
         """
         row = self.next_row
+        number = str(row)
         items = values.items() if isinstance(values, Mapping) else enumerate(values, start=1)
         styles = styles or {}
-        cells = []
+        letters, texts = self._letters, self._texts
+        extra = f' ht="{height}" customHeight="1"' if height else ""
+        parts = [f'<row r="{number}"{extra}>']
         last = 0
         for column, value in items:
             if value is None:
                 continue
-            cells.append(_cell_xml(f"{self._letter(column)}{row}", value, styles.get(column, 0)))
+            if column >= len(letters):
+                self._grow(column)
+            ref = letters[column] + number
+            style = styles.get(column)
+            s = f' s="{style}"' if style else ""
+            if type(value) is str:
+                xml = texts.get(value)
+                if xml is None:
+                    xml = text_xml(value)
+                    if len(texts) < 50_000:
+                        texts[value] = xml
+                parts.append(f'<c r="{ref}"{s} t="inlineStr">{xml}</c>')
+            elif type(value) is int:
+                parts.append(f'<c r="{ref}"{s} t="n"><v>{value}</v></c>')
+            elif type(value) is date:
+                parts.append(f'<c r="{ref}"{s} t="n"><v>{(value - _EPOCH).days}</v></c>')
+            else:
+                parts.append(_cell_xml(ref, value, s))
             last = max(last, column)
         self.max_column = max(self.max_column, last)
-        extra = f' ht="{height}" customHeight="1"' if height else ""
-        self._chunks.append(f'<row r="{row}"{extra}>{"".join(cells)}</row>')
+        parts.append("</row>")
+        self._chunks.append("".join(parts))
         self.next_row += 1
         return row
 
-    def _letter(self, column: int) -> str:
-        while len(self._letters) < column:
-            self._letters.append(get_column_letter(len(self._letters) + 1))
-        return self._letters[column - 1]
+    def _grow(self, column: int) -> None:
+        while len(self._letters) <= column:
+            self._letters.append(get_column_letter(len(self._letters)))
 
     def xml(self) -> Iterable[bytes]:
         """The rows' SpreadsheetML, in slices of a few hundred rows."""

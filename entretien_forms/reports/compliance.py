@@ -16,7 +16,7 @@ the day the file was received, and say so.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -50,12 +50,14 @@ from entretien_forms.reports._workbook import (
 )
 from entretien_forms.reports.follow_up import (
     KIND_LABELS,
-    NO_MANAGER,
     STATUS_LABELS,
+    UNATTRIBUTED,
     CampaignForms,
+    ManagerProgress,
     Person,
     assess_people,
     campaign_forms,
+    manager_progress,
     recorded_interviews,
 )
 from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
@@ -84,8 +86,6 @@ COMPLIANCE_FILE_NAME = "suivi-entretiens.xlsx"
 
 _CHECK, _CROSS = "✔", "✘"
 _NOT_TRACKED = "à vérifier"
-_NOT_IN_ROSTER = "Salariés hors fichier actuel"
-_UNATTRIBUTED = "Fichiers non attribués"
 
 
 # French label and unit of every legal setting, for the Synthèse sheet. A setting
@@ -599,29 +599,7 @@ def _reviews_sheet(
 
 
 def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignForms) -> None:
-    manager_of = {p.employee.matricule: p.manager for p in people}
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for matricule, kind in forms.issued:
-        manager = manager_of.get(matricule, _NOT_IN_ROSTER)
-        state = forms.state(matricule, kind)
-        counts[manager]["émis"] += 1
-        counts[manager]["retourné" if state.startswith("retourné") else "manquant"] += 1
-        counts[manager]["papier"] += state == "retourné (papier)"
-    for (matricule, kind), submission in forms.returned.items():
-        if (matricule, kind) not in forms.issued:  # returned a form since replaced
-            manager = manager_of.get(matricule, _NOT_IN_ROSTER)
-            counts[manager]["retourné"] += 1
-            counts[manager]["papier"] += submission.paper
-    for matricule, files in forms.rejected.items():
-        manager = manager_of.get(matricule, _NOT_IN_ROSTER) if matricule else _UNATTRIBUTED
-        counts[manager]["rejeté"] += files
-    people_of: dict[str, set[str]] = defaultdict(set)
-    for matricule, _kind in [*forms.issued, *forms.returned]:
-        people_of[manager_of.get(matricule, _NOT_IN_ROSTER)].add(matricule)
-
-    def order(name: str) -> tuple[int, str]:
-        return ({NO_MANAGER: 1, _NOT_IN_ROSTER: 2, _UNATTRIBUTED: 3}.get(name, 0), fold(name))
-
+    progress, total = manager_progress(people, forms)
     headers = [
         "Responsable",
         "Salariés",
@@ -632,14 +610,11 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         "Fichiers rejetés",
         "Taux de retour",
     ]
-    names = sorted(counts, key=order)
-    total: Counter[str] = sum(counts.values(), Counter())
 
-    def figures(c: Counter[str], people: int) -> list[Any]:
-        rate = c["retourné"] / c["émis"] if c["émis"] else None
-        return [people, c["émis"], c["retourné"], c["papier"], c["manquant"], c["rejeté"], rate]
+    def figures(p: ManagerProgress) -> list[Any]:
+        return [p.employees, p.issued, p.returned, p.paper, p.missing, p.rejected, p.return_rate]
 
-    rows = [[name, *figures(counts[name], len(people_of[name]))] for name in names]
+    rows = [[p.manager, *figures(p)] for p in progress]
     sheet = table_sheet(
         workbook,
         "Campagne",
@@ -649,14 +624,11 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         formats={7: PERCENT_FORMAT},
     )
     total_row = len(rows) + 3  # a blank row: outside the filter, not sorted with it
-    everyone = len(set().union(*people_of.values())) if people_of else 0
-    for n, value in enumerate(
-        [f"Total — campagne « {forms.name} »", *figures(total, everyone)], start=1
-    ):
+    for n, value in enumerate([f"Total — campagne « {forms.name} »", *figures(total)], start=1):
         sheet.cell(total_row, n, safe_cell(value)).font = Font(bold=True)
     sheet.cell(total_row, 8).number_format = PERCENT_FORMAT
     # One bar per manager; files that could not be attributed have no form to show.
-    charted = sum(1 for r in rows if r[0] != _UNATTRIBUTED)
+    charted = sum(1 for p in progress if p.manager != UNATTRIBUTED)
     if charted:
         chart = BarChart()
         chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100

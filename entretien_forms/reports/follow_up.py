@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
+from typing import Any
 
 from entretien_forms.config import Settings
 from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord, matricule_key
@@ -277,3 +278,89 @@ def urgency(person: Person) -> tuple[int, int, date, str, str, str]:
     due = a.next_due.due if a.next_due else date.max
     e = person.employee
     return (STATUS_ORDER[a.status], -a.days_late, due, fold(e.nom), fold(e.prenom), e.matricule)
+
+
+# Rows of the campaign's progress that are not managers.
+NOT_IN_ROSTER = "Salariés hors fichier actuel"
+UNATTRIBUTED = "Fichiers non attribués"
+TOTAL = "Total"
+
+
+@dataclass(frozen=True)
+class ManagerProgress:
+    """One row of the Campagne sheet: a manager's forms for the campaign."""
+
+    manager: str
+    employees: int
+    issued: int
+    returned: int
+    paper: int  # among returned
+    missing: int
+    rejected: int  # files set aside in rejected/
+
+    @property
+    def return_rate(self) -> float | None:
+        """Returned over issued; ``None`` with nothing issued (a row of rejected files only)."""
+        return self.returned / self.issued if self.issued else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "manager": self.manager,
+            "employees": self.employees,
+            "issued": self.issued,
+            "returned": self.returned,
+            "paper": self.paper,
+            "missing": self.missing,
+            "rejected": self.rejected,
+            "return_rate": self.return_rate,
+        }
+
+
+def manager_progress(
+    people: Sequence[Person], forms: CampaignForms
+) -> tuple[tuple[ManagerProgress, ...], ManagerProgress]:
+    """The Campagne sheet's rows and its total, counted as that sheet counts them.
+
+    A form counts for the manager its employee has today; a returned form
+    since replaced counts as returned, not issued; a rejected file goes to its
+    employee's manager, or to « Fichiers non attribués » when no form names it.
+    """
+    manager_of = {p.employee.matricule: p.manager for p in people}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for matricule, kind in forms.issued:
+        manager = manager_of.get(matricule, NOT_IN_ROSTER)
+        returned = forms.returned.get((matricule, kind))
+        counts[manager]["issued"] += 1
+        counts[manager]["returned" if returned is not None else "missing"] += 1
+        counts[manager]["paper"] += returned is not None and returned.paper
+    for key, submission in forms.returned.items():
+        if key not in forms.issued:
+            manager = manager_of.get(key[0], NOT_IN_ROSTER)
+            counts[manager]["returned"] += 1
+            counts[manager]["paper"] += submission.paper
+    for matricule, files in forms.rejected.items():
+        manager = manager_of.get(matricule, NOT_IN_ROSTER) if matricule else UNATTRIBUTED
+        counts[manager]["rejected"] += files
+    people_of: dict[str, set[str]] = defaultdict(set)
+    for matricule, _kind in [*forms.issued, *forms.returned]:
+        people_of[manager_of.get(matricule, NOT_IN_ROSTER)].add(matricule)
+
+    def order(name: str) -> tuple[int, str]:
+        return ({NO_MANAGER: 1, NOT_IN_ROSTER: 2, UNATTRIBUTED: 3}.get(name, 0), fold(name))
+
+    def progress(name: str, c: Counter[str], employees: int) -> ManagerProgress:
+        return ManagerProgress(
+            manager=name,
+            employees=employees,
+            issued=c["issued"],
+            returned=c["returned"],
+            paper=c["paper"],
+            missing=c["missing"],
+            rejected=c["rejected"],
+        )
+
+    rows = tuple(
+        progress(name, counts[name], len(people_of[name])) for name in sorted(counts, key=order)
+    )
+    everyone: set[str] = set().union(*people_of.values())
+    return rows, progress(TOTAL, sum(counts.values(), Counter()), len(everyone))

@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -266,6 +267,7 @@ class _Taxonomy:
         return found
 
 
+@lru_cache(maxsize=4096)
 def theme_key(theme: str) -> frozenset[str]:
     """The words that name a theme's subject, for spotting near-duplicates.
 
@@ -365,17 +367,29 @@ def _gather(
         s for s in store.submissions() if s.campaign == campaign and s.matricule in employees
     ]
     all_answers = _read_answers(store, campaign, catalog)
+    tables = {form_id: _training_tables(d) for form_id, d in catalog.forms.items()}
+    removed_form = _training_tables(None)
     for submission in returns:
         employee = employees[submission.matricule]
         definition = catalog.forms.get(submission.form_id)
         answers = all_answers.get(submission.id or 0, {})
-        requests.extend(_requests(submission, definition, answers, employee, employees, taxonomy))
+        requests.extend(
+            _requests(
+                submission,
+                tables.get(submission.form_id, removed_form),
+                answers,
+                employee,
+                employees,
+                taxonomy,
+            )
+        )
         if definition is not None and (levels := _levels(definition, answers)):
             grid = grids.get(submission.reference, "")
             if grid not in definition.grids or grid == COMMON_GRID:
                 grid = _guess_grid(definition, levels)  # as ``layout`` falls back
             rated.append(_Rated(employee, grid, levels))
-    requests.sort(key=lambda r: (fold(r.team), fold(r.name), r.interview or today))
+    folded = lru_cache(maxsize=None)(fold)  # a few hundred teams and names, met again and again
+    requests.sort(key=lambda r: (folded(r.team), folded(r.name), r.interview or today))
     return requests, rated
 
 
@@ -447,13 +461,12 @@ def _training_tables(definition: FormDefinition | None) -> tuple[str, ...]:
 
 def _requests(
     submission: Submission,
-    definition: FormDefinition | None,
+    tables: Sequence[str],
     answers: Mapping[str, AnswerValue],
     employee: Employee,
     employees: Mapping[str, Employee],
     taxonomy: _Taxonomy,
 ) -> Iterable[_Request]:
-    tables = _training_tables(definition)
     rows: dict[tuple[str, str], dict[str, AnswerValue]] = defaultdict(dict)
     for field_id, value in answers.items():
         for table in tables:

@@ -1,0 +1,310 @@
+"""Where the campaign stands, in a few lines: what ``entretien status`` prints.
+
+The terminal must never contradict the follow-up workbook HR opens next
+(suivi-entretiens.xlsx), so the figures come from the same facts
+(``follow_up``) with the same inputs, and are counted the way the workbook
+counts them: per-manager progress as in its Campagne sheet, statuses and
+deadlines as in its Salariés sheet, états des lieux as in its État des lieux
+sheet. Only the most urgent deadlines are kept; the workbook has them all.
+
+``CampaignStatus.as_dict()`` is the ``--json`` output for scripts. Its keys
+are English, like every JSON the tool prints (``roster check --json``,
+``export``), and stable; dates are ISO (``2026-11-26``); statuses and
+occasions are the rules' codes (``en_retard``, ``a_planifier``, ``a_jour``,
+``sorti``, ``non_concerne``; ``retour_conge``...), each with its French label
+beside it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from entretien_forms.config import Settings
+from entretien_forms.reports.build import ABSENCES_NAMES, TRAININGS_NAMES, find_sheet
+from entretien_forms.reports.follow_up import (
+    STATUS_LABELS,
+    ManagerProgress,
+    Person,
+    assess_people,
+    campaign_forms,
+    manager_progress,
+    recorded_interviews,
+)
+from entretien_forms.reports.followed import followed_trainings
+from entretien_forms.reports.sheets import (
+    AbsenceRecord,
+    HRSheet,
+    TrainingRecord,
+    read_absences,
+    read_trainings,
+)
+from entretien_forms.rules import Occasion, Status, add_months
+from entretien_forms.store import Store
+from entretien_forms.text import fold
+from entretien_forms.workspace import Workspace
+
+# Deadlines listed when the caller does not say (the terminal shows one screen).
+DEFAULT_LIMIT = 15
+# États des lieux are listed this many months ahead, as in the workbook.
+REVIEW_HORIZON_MONTHS = 12
+
+# Every status of the rules, the most urgent first (the order of the terminal's headline).
+STATUSES: tuple[Status, ...] = ("en_retard", "a_planifier", "a_jour", "sorti", "non_concerne")
+ReviewSituation = Literal["en_retard", "a_planifier", "a_venir"]
+SITUATION_LABELS: dict[ReviewSituation, str] = {
+    "en_retard": "en retard",
+    "a_planifier": "à planifier",
+    "a_venir": "à venir",
+}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An employee's next interview due, with the reason HR will be asked for."""
+
+    matricule: str
+    name: str
+    manager: str
+    due: date
+    occasion: Occasion
+    interview: str  # its French label: "entretien professionnel périodique"...
+    reason: str
+    rule: str
+    status: Status
+    days_late: int
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matricule": self.matricule,
+            "name": self.name,
+            "manager": self.manager,
+            "due": self.due.isoformat(),
+            "occasion": self.occasion,
+            "interview": self.interview,
+            "reason": self.reason,
+            "rule": self.rule,
+            "status": self.status,
+            "status_label": self.status_label,
+            "days_late": self.days_late,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """An état des lieux récapitulatif not held yet, late or due within 12 months."""
+
+    matricule: str
+    name: str
+    manager: str
+    number: int
+    due: date
+    situation: ReviewSituation
+    days_late: int
+    reason: str
+    rule: str
+    topup_applies: bool  # the company is at or above the headcount threshold (SAN-1)
+    topup_amount: int  # the corrective CPF top-up it owes as things stand, 0 if none
+    topup_provisional: bool  # owed only "si rien ne change" (the review can still avoid it)
+
+    @property
+    def situation_label(self) -> str:
+        return SITUATION_LABELS[self.situation]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matricule": self.matricule,
+            "name": self.name,
+            "manager": self.manager,
+            "number": self.number,
+            "due": self.due.isoformat(),
+            "situation": self.situation,
+            "situation_label": self.situation_label,
+            "days_late": self.days_late,
+            "reason": self.reason,
+            "rule": self.rule,
+            "topup_applies": self.topup_applies,
+            "topup_amount": self.topup_amount,
+            "topup_provisional": self.topup_provisional,
+        }
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """The campaign at a glance, as of ``today``.
+
+    ``deadlines`` and ``reviews`` hold the first ``limit`` rows only;
+    ``deadlines_total`` and ``reviews_total`` say how many there are in all.
+    """
+
+    campaign: str
+    today: date
+    employees: int
+    by_status: Mapping[Status, int]  # every status, zeros included
+    managers: tuple[ManagerProgress, ...]
+    total: ManagerProgress
+    deadlines: tuple[Deadline, ...]
+    deadlines_total: int
+    reviews: tuple[ReviewDue, ...]
+    reviews_total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable, keys in English, dates ISO (see the module docstring)."""
+        return {
+            "campaign": self.campaign,
+            "today": self.today.isoformat(),
+            "employees": self.employees,
+            "by_status": dict(self.by_status),
+            "managers": [m.as_dict() for m in self.managers],
+            "total": self.total.as_dict(),
+            "deadlines": [d.as_dict() for d in self.deadlines],
+            "deadlines_total": self.deadlines_total,
+            "reviews": [r.as_dict() for r in self.reviews],
+            "reviews_total": self.reviews_total,
+        }
+
+
+@dataclass(frozen=True)
+class FollowUpInputs:
+    """The HR sheets and declared trainings ``entretien report`` would use, once read."""
+
+    trainings: tuple[TrainingRecord, ...]
+    absences: tuple[AbsenceRecord, ...]
+    sheets: tuple[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord], ...]
+
+
+def workspace_inputs(workspace: Workspace, store: Store, *, today: date) -> FollowUpInputs:
+    """Read what the workbook is computed from, so that status shows the workbook's figures.
+
+    The same files as ``build_reports`` finds on its own (``formations.xlsx`` /
+    ``.csv`` and ``absences.xlsx`` / ``.csv`` at the workspace's root), plus
+    the trainings declared as followed in the returned forms.
+    """
+    sheets: list[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord]] = []
+    trainings: tuple[TrainingRecord, ...] = ()
+    absences: tuple[AbsenceRecord, ...] = ()
+    settings = workspace.settings.roster
+    trainings_file = find_sheet(workspace, TRAININGS_NAMES)
+    if trainings_file is not None:
+        training_sheet = read_trainings(trainings_file, today=today, settings=settings)
+        sheets.append(training_sheet)
+        trainings = training_sheet.records
+    absences_file = find_sheet(workspace, ABSENCES_NAMES)
+    if absences_file is not None:
+        absence_sheet = read_absences(absences_file, today=today, settings=settings)
+        sheets.append(absence_sheet)
+        absences = absence_sheet.records
+    return FollowUpInputs(
+        trainings=trainings + tuple(followed_trainings(store)),
+        absences=absences,
+        sheets=tuple(sheets),
+    )
+
+
+def campaign_status(
+    store: Store,
+    settings: Settings,
+    *,
+    campaign: str,
+    today: date,
+    trainings: Iterable[TrainingRecord] = (),
+    absences: Iterable[AbsenceRecord] = (),
+    limit: int | None = DEFAULT_LIMIT,
+) -> CampaignStatus:
+    """Statuses, campaign progress and the most urgent deadlines; ``limit=None`` keeps all.
+
+    Takes the same arguments as ``build_compliance_workbook`` so that, given
+    the same ones, both show the same figures.
+    """
+    submissions = store.submissions()
+    recorded = recorded_interviews(store, submissions)
+    people, _unmatched = assess_people(
+        settings,
+        store.current_employees(),
+        recorded,
+        list(trainings),
+        list(absences),
+        today,
+    )
+    statuses = Counter(p.assessment.status for p in people)
+    managers, total = manager_progress(people, campaign_forms(store, campaign, submissions))
+    deadlines = [_deadline(p) for p in people if p.assessment.next_due is not None]
+    reviews = _reviews_due(people, today, settings.legal.warning_days)
+    return CampaignStatus(
+        campaign=campaign,
+        today=today,
+        employees=len(people),
+        by_status={status: statuses[status] for status in STATUSES},
+        managers=managers,
+        total=total,
+        deadlines=tuple(deadlines[:limit]),
+        deadlines_total=len(deadlines),
+        reviews=tuple(reviews[:limit]),
+        reviews_total=len(reviews),
+    )
+
+
+def _deadline(person: Person) -> Deadline:
+    a, e = person.assessment, person.employee
+    assert a.next_due is not None
+    return Deadline(
+        matricule=e.matricule,
+        name=e.full_name,
+        manager=person.manager,
+        due=a.next_due.due,
+        occasion=a.next_due.occasion,
+        interview=a.next_due.label,
+        reason=a.next_due.reason,
+        rule=a.next_due.rule,
+        status=a.status,
+        days_late=a.days_late,
+    )
+
+
+def _reviews_due(people: Sequence[Person], today: date, warning_days: int) -> list[ReviewDue]:
+    """Each employee's état des lieux to act on, when late or due within 12 months.
+
+    The rows of the État des lieux sheet that still call for a meeting (that
+    sheet also keeps held ones that left a top-up owed), in its order.
+    """
+    horizon = add_months(today, REVIEW_HORIZON_MONTHS)
+    found: list[tuple[Person, ReviewDue]] = []
+    for person in people:
+        review = person.assessment.review
+        if review is None or review.held_on is not None or review.due > horizon:
+            continue
+        remaining = (review.due - today).days
+        situation: ReviewSituation = "a_venir"
+        if remaining < 0:
+            situation = "en_retard"
+        elif remaining <= warning_days:
+            situation = "a_planifier"
+        e = person.employee
+        found.append(
+            (
+                person,
+                ReviewDue(
+                    matricule=e.matricule,
+                    name=e.full_name,
+                    manager=person.manager,
+                    number=review.number,
+                    due=review.due,
+                    situation=situation,
+                    days_late=max(0, -remaining),
+                    reason=review.reason,
+                    rule=review.rule,
+                    topup_applies=review.topup.applies,
+                    topup_amount=review.topup.amount if review.topup.owed else 0,
+                    topup_provisional=review.topup.owed and review.provisional,
+                ),
+            )
+        )
+    found.sort(key=lambda pr: (pr[1].due, fold(pr[0].employee.nom), pr[1].matricule))
+    return [review for _person, review in found]

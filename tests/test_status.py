@@ -1,0 +1,587 @@
+"""``entretien status``: the campaign at a glance, with the follow-up workbook's figures.
+
+One small company, as of 26/11/2026, campaign « 2026 »:
+
+1  Claire Martin, hired 01/02/2010, never interviewed: late; manages 2, 3 and 6.
+2  Thomas Dubois, hired 01/03/2024, paper return received 10/11/2026: up to date;
+   manages 4 and 5.
+3  Zoé Petit, hired 15/01/2026, no interview: first one due within 90 days.
+4  Léa Roy, hired 02/02/2026, back from maternity leave on 01/09/2026: return
+   interview late (absences sheet).
+5  Marc Noël, hired 01/03/2017, last interview 01/04/2023: late.
+6  Inès Faure, hired 01/11/2018, last interview 01/12/2025: up to date, état des
+   lieux due 31/10/2027 (within 12 months).
+7  Hugo Blanc, hired 01/06/2025, no manager, interview returned on a form (10/11/2026).
+
+Forms of the campaign: professional interviews for 2, 3, 4, 5 and 7, an annual one
+for 6; returned by 2 (paper), 6 and 7. Files rejected: one naming 4's form by its
+reference, one carrying 5's form file name, one scan nobody can be told from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from entretien_forms.cli import cli
+from entretien_forms.cli.status import LINE_WIDTH, render_status
+from entretien_forms.config import CompanySettings, Settings
+from entretien_forms.reports.compliance import write_compliance_workbook
+from entretien_forms.reports.sheets import AbsenceRecord
+from entretien_forms.reports.follow_up import ManagerProgress
+from entretien_forms.reports.status import (
+    CampaignStatus,
+    Deadline,
+    ReviewDue,
+    campaign_status,
+)
+from entretien_forms.roster import read_roster
+from entretien_forms.rules import Absence
+from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
+from entretien_forms.workspace import open_workspace
+
+TODAY = date(2026, 11, 26)
+CAMPAIGN = "2026"
+SETTINGS = Settings(company=CompanySettings(name="Atelier Durand", headcount=60))
+ROSTER = [
+    [
+        "Matricule",
+        "Nom",
+        "Prénom",
+        "Date d'entrée",
+        "Poste",
+        "Responsable",
+        "Dernier entretien professionnel",
+    ],
+    ["1", "Martin", "Claire", "01/02/2010", "Directrice", "", ""],
+    ["2", "Dubois", "Thomas", "01/03/2024", "Commercial", "1", ""],
+    ["3", "Petit", "Zoé", "15/01/2026", "Comptable", "1", ""],
+    ["4", "Roy", "Léa", "02/02/2026", "Acheteuse", "2", ""],
+    ["5", "Noël", "Marc", "01/03/2017", "Magasinier", "2", "01/04/2023"],
+    ["6", "Faure", "Inès", "01/11/2018", "Soudeuse", "1", "01/12/2025"],
+    ["7", "Blanc", "Hugo", "01/06/2025", "Technicien", "", ""],
+]
+ABSENCES = (
+    AbsenceRecord(
+        "4", Absence("maternite", date(2026, 4, 1), date(2026, 9, 1)), 2, "Congé maternité"
+    ),
+)
+ABSENCES_CSV = "Matricule;Type d'absence;Date de début;Date de retour\n4;Congé maternité;01/04/2026;01/09/2026\n"
+
+
+def _issued(number: int, matricule: str, kind: str, campaign: str = CAMPAIGN) -> IssuedForm:
+    prefix = "EA" if kind == "annuel" else "EP"
+    return IssuedForm(
+        reference=f"{prefix}-{campaign}-{number:05d}",
+        matricule=matricule,
+        form_id=f"entretien-{kind}",
+        kind=kind,
+        campaign=campaign,
+        form_version="2026.1",
+        grid=None,
+        signature="sig",
+        issued_at=datetime(2026, 10, 1, 9, 0),
+        docx_path=f"{campaign}/Claire-Martin/form-{matricule}-{kind}.docx",
+    )
+
+
+def _submission(form: IssuedForm, sha: str, *, paper: bool = False) -> Submission:
+    return Submission(
+        reference=form.reference,
+        matricule=form.matricule,
+        form_id=form.form_id,
+        kind=form.kind,
+        campaign=form.campaign,
+        form_version=form.form_version,
+        received_at=datetime(2026, 11, 10, 8),
+        source_file=f"{form.reference}.{'pdf' if paper else 'docx'}",
+        sha256=sha,
+        format="pdf" if paper else "docx",
+        producer=None,
+        paper=paper,
+        warnings=(),
+        archive_path=f"archive/{form.reference}",
+    )
+
+
+def populate(store: Store, roster_file: Path) -> None:
+    """The company above, into an empty store."""
+    roster = read_roster(roster_file, today=TODAY)
+    assert roster.problems == ()
+    store.import_roster(roster, sha256="x", now=datetime(2026, 9, 1))
+    last_year = _issued(1, "3", "professionnel", "2025")
+    forms = {
+        (m, k): _issued(n, m, k)
+        for n, (m, k) in enumerate(
+            [
+                ("2", "professionnel"),
+                ("3", "professionnel"),
+                ("4", "professionnel"),
+                ("5", "professionnel"),
+                ("7", "professionnel"),
+                ("6", "annuel"),
+            ],
+            start=1,
+        )
+    }
+    store.record_issued([last_year, *forms.values()])
+    now = datetime(2026, 11, 10, 8)
+    store.record_submission(_submission(forms["2", "professionnel"], "a", paper=True), [], now=now)
+    store.record_submission(
+        _submission(forms["7", "professionnel"], "b"),
+        [StoredAnswer("entretien.date", "2026-11-10", "control")],
+        now=now,
+    )
+    store.record_submission(_submission(forms["6", "annuel"], "c"), [], now=now)
+    for at, name, reference in (
+        (datetime(2026, 9, 15), "scan-0000.pdf", None),  # before the campaign: not counted
+        (datetime(2026, 11, 2), "form-5-professionnel (2).docx", None),  # employee 5
+        (datetime(2026, 11, 3), "scan-0001.pdf", None),  # nobody's
+        (datetime(2026, 11, 5), "Léa.docx", "EP-2026-00003"),  # employee 4
+    ):
+        store.log_event("rejete", name, now=at, reference=reference, detail="illisible")
+
+
+@pytest.fixture
+def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
+    """The company above: roster imported, forms issued, returned and rejected."""
+    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
+        populate(opened, write_csv("salaries.csv", ROSTER))
+        yield opened
+
+
+def _status(store: Store, **kwargs: Any) -> CampaignStatus:
+    kwargs.setdefault("absences", ABSENCES)
+    return campaign_status(store, SETTINGS, campaign=CAMPAIGN, today=TODAY, **kwargs)
+
+
+# --- The figures --------------------------------------------------------------------------
+
+
+def test_employees_counted_by_status(store: Store) -> None:
+    status = _status(store)
+
+    assert status.employees == 7
+    assert dict(status.by_status) == {
+        "en_retard": 3,  # 1, 4, 5
+        "a_planifier": 1,  # 3
+        "a_jour": 3,  # 2, 6, 7
+        "sorti": 0,
+        "non_concerne": 0,
+    }
+
+
+def test_campaign_progress_by_manager(store: Store) -> None:
+    status = _status(store)
+
+    assert status.managers == (
+        ManagerProgress("Claire Martin", 3, issued=3, returned=2, paper=1, missing=1, rejected=0),
+        ManagerProgress("Thomas Dubois", 2, issued=2, returned=0, paper=0, missing=2, rejected=2),
+        ManagerProgress(
+            "Sans responsable", 1, issued=1, returned=1, paper=0, missing=0, rejected=0
+        ),
+        ManagerProgress(
+            "Fichiers non attribués", 0, issued=0, returned=0, paper=0, missing=0, rejected=1
+        ),
+    )
+    assert status.total == ManagerProgress(
+        "Total", 6, issued=6, returned=3, paper=1, missing=3, rejected=3
+    )
+    assert [m.return_rate for m in status.managers] == [pytest.approx(2 / 3), 0, 1, None]
+    assert status.total.return_rate == 0.5
+
+
+def test_another_campaign_has_its_own_forms(store: Store) -> None:
+    status = campaign_status(store, SETTINGS, campaign="2025", today=TODAY, absences=ABSENCES)
+
+    assert status.managers == (
+        ManagerProgress("Claire Martin", 1, issued=1, returned=0, paper=0, missing=1, rejected=0),
+        # Rejected since its forms went out, naming none of them (as the workbook counts).
+        ManagerProgress(
+            "Fichiers non attribués", 0, issued=0, returned=0, paper=0, missing=0, rejected=2
+        ),
+    )
+
+
+def test_deadlines_late_first_then_soonest(store: Store) -> None:
+    deadlines = _status(store).deadlines
+
+    assert [(d.matricule, d.status) for d in deadlines] == [
+        ("1", "en_retard"),
+        ("5", "en_retard"),
+        ("4", "en_retard"),
+        ("3", "a_planifier"),
+        *((d.matricule, "a_jour") for d in deadlines[4:]),
+    ]
+    late = [d.days_late for d in deadlines if d.status == "en_retard"]
+    assert late == sorted(late, reverse=True) and all(days > 0 for days in late)
+    others = [d.due for d in deadlines if d.status != "en_retard"]
+    assert others == sorted(others)
+    assert deadlines[2] == Deadline(
+        matricule="4",
+        name="Léa Roy",
+        manager="Thomas Dubois",
+        due=date(2026, 10, 1),
+        occasion="retour_conge",
+        interview="entretien de retour",
+        reason=deadlines[2].reason,
+        rule=deadlines[2].rule,
+        status="en_retard",
+        days_late=56,
+    )
+    assert "congé de maternité" in deadlines[2].reason
+
+
+def test_without_the_absences_sheet_no_return_interview(store: Store) -> None:
+    status = _status(store, absences=())
+
+    leah = next(d for d in status.deadlines if d.matricule == "4")
+    assert leah.occasion != "retour_conge"
+
+
+def test_limit_keeps_the_most_urgent(store: Store) -> None:
+    every = _status(store, limit=None)
+    first = _status(store, limit=2)
+
+    assert first.deadlines == every.deadlines[:2]
+    assert first.deadlines_total == every.deadlines_total == len(every.deadlines) == 7
+    assert len(first.reviews) == min(2, first.reviews_total)
+
+
+def test_reviews_late_or_due_within_twelve_months(store: Store) -> None:
+    reviews = _status(store).reviews
+
+    assert [(r.matricule, r.number, r.situation) for r in reviews] == [
+        ("1", 1, "en_retard"),
+        ("5", 1, "en_retard"),
+        ("6", 1, "a_venir"),
+    ]
+    assert reviews[0] == ReviewDue(
+        matricule="1",
+        name="Claire Martin",
+        manager="Sans responsable",
+        number=1,
+        due=date(2017, 1, 31),
+        situation="en_retard",
+        days_late=3586,
+        reason=reviews[0].reason,
+        rule=reviews[0].rule,
+        topup_applies=True,
+        topup_amount=3000,
+        topup_provisional=False,  # its deadline has passed: owed for sure
+    )
+    assert (reviews[2].due, reviews[2].days_late) == (date(2027, 10, 31), 0)
+    # Nothing done so far would avoid the top-up; the review is still to come.
+    assert (reviews[2].topup_amount, reviews[2].topup_provisional) == (3000, True)
+
+
+def test_empty_store_gives_an_empty_status(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "entretien.sqlite3") as empty:
+        status = campaign_status(empty, SETTINGS, campaign=CAMPAIGN, today=TODAY)
+
+    assert (status.employees, status.managers, status.deadlines, status.reviews) == (0, (), (), ())
+    assert status.total == ManagerProgress("Total", 0, 0, 0, 0, 0, 0)
+    assert status.total.return_rate is None
+
+
+# --- The same figures as suivi-entretiens.xlsx --------------------------------------------
+
+
+def _rows(sheet: Any) -> list[dict[str, Any]]:
+    headers = [c.value for c in sheet[1]]
+    found = []
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        if row[0] is None:
+            break
+        found.append(dict(zip(headers, row, strict=True)))
+    return found
+
+
+def _day(value: object) -> object:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def test_figures_equal_the_compliance_workbook(store: Store, tmp_path: Path) -> None:
+    status = _status(store, limit=None)
+    # Saved and opened again: the big tables are streamed into the file only.
+    workbook = openpyxl.load_workbook(
+        write_compliance_workbook(
+            tmp_path, store, SETTINGS, campaign=CAMPAIGN, today=TODAY, absences=ABSENCES
+        )
+    )
+
+    campaign_rows = list(workbook["Campagne"].iter_rows(min_row=2, values_only=True))
+    managers = [
+        (m.manager, m.employees, m.issued, m.returned, m.paper, m.missing, m.rejected)
+        for m in status.managers
+    ]
+    assert [row[:7] for row in campaign_rows[: len(managers)]] == managers
+    assert campaign_rows[len(managers)] == (None,) * 8  # the table ends there
+    t = status.total
+    assert campaign_rows[len(managers) + 1][:7] == (
+        "Total — campagne « 2026 »",
+        *(t.employees, t.issued, t.returned, t.paper, t.missing, t.rejected),
+    )
+    rates = [row[7] for row in campaign_rows if row[0] is not None]
+    assert rates == [pytest.approx(m.return_rate) for m in [*status.managers, t]]
+
+    summary = {
+        row[0]: row[1]
+        for row in workbook["Synthèse"].iter_rows(max_col=2, values_only=True)
+        if row[0]
+    }
+    assert summary["Salariés suivis"] == status.employees
+    assert summary["Salariés en retard"] == status.by_status["en_retard"]
+    assert summary["Salariés dont l'entretien est à planifier"] == status.by_status["a_planifier"]
+    assert summary["Salariés à jour"] == status.by_status["a_jour"]
+    assert summary["Fichiers rejetés (campagne)"] == status.total.rejected
+
+    employees = _rows(workbook["Salariés"])
+    assert [str(r["Matricule"]) for r in employees if r["Prochaine échéance"]] == [
+        d.matricule for d in status.deadlines
+    ]
+    by_matricule = {str(r["Matricule"]): r for r in employees}
+    for deadline in status.deadlines:
+        row = by_matricule[deadline.matricule]
+        assert (
+            _day(row["Prochaine échéance"]),
+            row["Entretien attendu"],
+            row["Motif de l'échéance"],
+            row["Statut"],
+            row["Jours de retard"] or 0,
+        ) == (
+            deadline.due,
+            deadline.interview,
+            deadline.reason,
+            deadline.status_label,
+            deadline.days_late,
+        )
+
+    reviews = [
+        r for r in _rows(workbook["État des lieux"]) if not str(r["Situation"]).startswith("tenu")
+    ]
+    assert [
+        (str(r["Matricule"]), r["État des lieux n°"], _day(r["À tenir au plus tard le"]))
+        for r in reviews
+    ] == [(r.matricule, r.number, r.due) for r in status.reviews]
+    assert [r["Situation"] for r in reviews] == [r.situation_label for r in status.reviews]
+    assert [r["Montant"] for r in reviews] == [r.topup_amount for r in status.reviews]
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def test_as_dict_is_json_with_iso_dates(store: Store) -> None:
+    data = json.loads(json.dumps(_status(store, limit=3).as_dict()))
+
+    assert list(data) == [
+        "campaign",
+        "today",
+        "employees",
+        "by_status",
+        "managers",
+        "total",
+        "deadlines",
+        "deadlines_total",
+        "reviews",
+        "reviews_total",
+    ]
+    assert (data["campaign"], data["today"], data["employees"]) == ("2026", "2026-11-26", 7)
+    assert data["total"] == {
+        "manager": "Total",
+        "employees": 6,
+        "issued": 6,
+        "returned": 3,
+        "paper": 1,
+        "missing": 3,
+        "rejected": 3,
+        "return_rate": 0.5,
+    }
+    assert data["managers"][-1]["return_rate"] is None
+    assert [d["matricule"] for d in data["deadlines"]] == ["1", "5", "4"]
+    assert data["deadlines_total"] == 7
+    leah = data["deadlines"][2]
+    assert {k: leah[k] for k in ("due", "occasion", "status", "status_label", "days_late")} == {
+        "due": "2026-10-01",
+        "occasion": "retour_conge",
+        "status": "en_retard",
+        "status_label": "en retard",
+        "days_late": 56,
+    }
+    assert data["reviews"][2]["due"] == "2027-10-31"
+    assert data["reviews"][2]["situation_label"] == "à venir"
+
+
+# --- The terminal table ---------------------------------------------------------------------
+
+
+def test_terminal_page_in_french(store: Store) -> None:
+    lines = render_status(_status(store, limit=2), workbook="outbox/suivi-entretiens.xlsx")
+    text = "\n".join(lines)
+
+    assert lines[0] == (
+        "Campagne 2026 au 26/11/2026 : 7 salariés — 3 en retard, 1 à planifier, 3 à jour"
+    )
+    assert lines[3].split() == ["Responsable", "Émis", "Retournés", "Manquants", "Rejetés", "%"]
+    assert lines[5].split() == ["Claire", "Martin", "3", "2", "1", "0", "67", "%"]
+    assert lines[8].split() == ["Fichiers", "non", "attribués", "0", "0", "0", "1", "—"]
+    assert lines[10].split() == ["Total", "6", "3", "3", "3", "50", "%"]
+    assert "Prochaines échéances (2 sur 7)" in lines
+    header = next(line for line in lines if line.startswith("Salarié"))
+    assert header.split() == ["Salarié", "Responsable", "Échéance", "Entretien", "Statut", "Motif"]
+    assert not any(line.startswith("Léa Roy") for line in lines)  # beyond the limit
+    assert lines[lines.index("Prochaines échéances (2 sur 7)") + 3].startswith("Claire Martin ")
+    assert (
+        "… et 5 autres échéances dans outbox/suivi-entretiens.xlsx (« entretien report ») ; "
+        "--limit 0 pour tout afficher ici."
+    ) in lines
+    assert "États des lieux en retard ou à tenir dans les 12 mois (2 sur 3)" in lines
+    assert "… et 1 autre état des lieux dans outbox/suivi-entretiens.xlsx" in text
+    reviews = lines[
+        lines.index("États des lieux en retard ou à tenir dans les 12 mois (2 sur 3)") :
+    ]
+    assert reviews[1].split()[:7] == [
+        *("Salarié", "Responsable", "Échéance", "N°", "Situation", "Abondement", "Motif")
+    ]
+    assert reviews[3].startswith(
+        "Claire Martin  Sans responsable  31/01/2017   1  en retard (3586 j)"
+    )
+    assert "  3 000 € dû  " in reviews[3]
+    assert all(len(line) <= LINE_WIDTH for line in lines)
+
+
+def test_long_and_hostile_texts_are_cut_and_neutralised() -> None:
+    reason = "embauché le 17/07/2017 sans entretien : " + "très long motif " * 20
+    deadline = Deadline(
+        matricule="9",
+        name="Eve\x1b[2J\nMallory",
+        manager="Une responsable au nom vraiment très, très long",
+        due=date(2026, 1, 5),
+        occasion="periodique",
+        interview="entretien professionnel périodique",
+        reason=reason,
+        rule="EPP-2",
+        status="en_retard",
+        days_late=325,
+    )
+    status = CampaignStatus(
+        campaign="2026",
+        today=TODAY,
+        employees=1,
+        by_status={"en_retard": 1, "a_planifier": 0, "a_jour": 0, "sorti": 0, "non_concerne": 0},
+        managers=(),
+        total=ManagerProgress("Total", 0, 0, 0, 0, 0, 0),
+        deadlines=(deadline,),
+        deadlines_total=1,
+        reviews=(),
+        reviews_total=0,
+    )
+
+    lines = render_status(status, workbook="outbox/suivi-entretiens.xlsx")
+
+    row = next(line for line in lines if line.startswith("Eve"))
+    assert row.startswith("Eve [2J Mallory  ")
+    assert "  Une responsable a…  " in row
+    assert "périodique  en retard (325 j)  embauché le 17/07/2017" in row
+    assert row.endswith("…") and len(row) == LINE_WIDTH
+    assert not any("\x1b" in line for line in lines)
+    assert "  Aucun formulaire émis pour cette campagne" in "\n".join(lines)
+    assert "  Aucun état des lieux à tenir dans les 12 mois." in lines
+
+
+# --- The command ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workspace_root(tmp_path: Path, write_csv: Callable[..., Path]) -> Path:
+    """A workspace holding the company above, with its absences sheet at the root."""
+    root = tmp_path / "ws"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    (root / "absences.csv").write_text(ABSENCES_CSV, encoding="utf-8")
+    with Store.open(open_workspace(root).database_path) as opened:
+        populate(opened, write_csv("salaries.csv", ROSTER))
+    return root
+
+
+def test_command_prints_the_tables(workspace_root: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["-w", str(workspace_root), "status", "--campaign", CAMPAIGN, "--limit", "2"],
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Campagne 2026 au {date.today():%d/%m/%Y} : 7 salariés — ")
+    assert "Formulaires de la campagne « 2026 » par responsable" in lines
+    assert lines[10].split() == ["Total", "6", "3", "3", "3", "50", "%"]
+    assert "Prochaines échéances (2 sur 7)" in lines
+    assert "… et 5 autres échéances dans outbox/suivi-entretiens.xlsx" in result.stdout
+    assert all(len(line) <= LINE_WIDTH for line in lines)
+    assert lines[-1] == (
+        "Abondement correctif non calculé : effectif sous le seuil ou non renseigné "
+        "(entretien.toml, [entreprise] effectif)."
+    )  # a new workspace's headcount is 0
+    assert result.stderr == ""
+
+
+def test_json_holds_the_library_figures(workspace_root: Path) -> None:
+    today = date.today()  # the command's own clock
+    result = CliRunner().invoke(
+        cli, ["-w", str(workspace_root), "status", "--campaign", CAMPAIGN, "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    workspace = open_workspace(workspace_root)
+    with Store.open(workspace.database_path) as opened:
+        expected = campaign_status(
+            opened, workspace.settings, campaign=CAMPAIGN, today=today, absences=ABSENCES
+        )
+    assert json.loads(result.stdout) == expected.as_dict()
+    assert json.loads(result.stdout)["total"]["issued"] == 6
+
+
+def test_campaign_defaults_to_the_current_year(workspace_root: Path) -> None:
+    result = CliRunner().invoke(cli, ["-w", str(workspace_root), "status", "--json"])
+
+    assert json.loads(result.stdout)["campaign"] == str(date.today().year)
+
+
+def test_problems_of_the_hr_sheets_are_mentioned_on_stderr(workspace_root: Path) -> None:
+    (workspace_root / "absences.csv").write_text(
+        ABSENCES_CSV + "5;Congé maternité;31/02/2026;01/03/2026\n", encoding="utf-8"
+    )
+
+    result = CliRunner().invoke(cli, ["-w", str(workspace_root), "status", "--json"])
+
+    assert result.exit_code == 0
+    json.loads(result.stdout)  # still parseable
+    assert result.stderr == (
+        "Remarque : absences.csv : 1 ligne en erreur ignorée, 0 avertissement "
+        "(détail : « entretien report »).\n"
+    )
+
+
+def test_without_a_roster_says_to_import_one(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+
+    result = runner.invoke(cli, ["-w", str(root), "status"])
+    as_json = runner.invoke(cli, ["-w", str(root), "status", "--json"])
+
+    assert result.exit_code == 1 and as_json.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Erreur : aucune liste des salariés n'a encore été importée dans cet espace de "
+        "travail. Importez-la d'abord : « entretien roster import FICHIER ».\n"
+    )
+    assert "Traceback" not in result.output
+    assert json.loads(as_json.stdout) == {"error": result.stderr[len("Erreur : ") : -1]}

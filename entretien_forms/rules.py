@@ -27,8 +27,13 @@ from typing import TYPE_CHECKING, Literal
 
 from entretien_forms.config import LegalSettings
 
+# The absence vocabulary belongs to the roster, which reads it too and comes first
+# in the pipeline; re-exported so that the rules stay the place to look for it.
+from entretien_forms.roster.model import ABSENCE_LABELS as ABSENCE_LABELS
+from entretien_forms.roster.model import AbsenceKind as AbsenceKind
+
 if TYPE_CHECKING:
-    from entretien_forms.roster.model import Employee
+    from entretien_forms.roster.model import Employee, RosterAbsence
 
 # ---------------------------------------------------------------------------
 # Legal landmarks and the values the settings do not (yet) hold
@@ -62,21 +67,6 @@ Occasion = Literal[
     "avant_60",
     "etat_des_lieux",
 ]
-AbsenceKind = Literal[
-    "maternite",
-    "adoption",
-    "conge_naissance",
-    "conge_parental",
-    "proche_aidant",
-    "sabbatique",
-    "mobilite_volontaire",
-    "temps_partiel_parental",
-    "maladie",
-    "mandat_syndical",
-    "sans_solde",
-    "solidarite_familiale",
-    "presence_parentale",
-]
 TrainingKind = Literal["formation", "apprentissage", "bilan", "vae"]
 Status = Literal["a_jour", "a_planifier", "en_retard", "sorti", "non_concerne"]
 InterviewSource = Literal["fichier_salaries", "entretien_enregistre"]
@@ -89,21 +79,6 @@ OCCASION_LABELS: dict[Occasion, str] = {
     "mi_carriere": "entretien de mi-carrière",
     "avant_60": "entretien de fin de carrière",
     "etat_des_lieux": "état des lieux récapitulatif",
-}
-ABSENCE_LABELS: dict[AbsenceKind, str] = {
-    "maternite": "congé de maternité",
-    "adoption": "congé d'adoption",
-    "conge_naissance": "congé supplémentaire de naissance",
-    "conge_parental": "congé parental d'éducation",
-    "proche_aidant": "congé de proche aidant",
-    "sabbatique": "congé sabbatique",
-    "mobilite_volontaire": "période de mobilité volontaire sécurisée",
-    "temps_partiel_parental": "temps partiel parental",
-    "maladie": "arrêt maladie",
-    "mandat_syndical": "mandat syndical",
-    "sans_solde": "congé sans solde",
-    "solidarite_familiale": "congé de solidarité familiale",
-    "presence_parentale": "congé de présence parentale",
 }
 SOURCE_LABELS: dict[InterviewSource, str] = {
     "fichier_salaries": "fichier salariés",
@@ -268,7 +243,10 @@ class EmployeeFacts:
         progressions: Sequence[date] = (),
         midcareer_visit_on: date | None = None,
     ) -> EmployeeFacts:
-        """The roster gives the identity and the last interview; the store gives the rest."""
+        """The roster gives the identity, the last interview and maybe an absence.
+
+        The store and the HR sheets give the rest; a leave given both ways counts once.
+        """
         return cls(
             matricule=employee.matricule,
             hired_on=employee.date_entree,
@@ -277,11 +255,33 @@ class EmployeeFacts:
             contract=employee.type_contrat,
             last_interview_in_roster=employee.date_dernier_entretien_pro,
             interviews=tuple(interviews),
-            absences=tuple(absences),
+            absences=_with_roster_absence(absences, employee.absence),
             trainings=tuple(trainings),
             progressions=tuple(progressions),
             midcareer_visit_on=midcareer_visit_on,
         )
+
+
+def _with_roster_absence(
+    absences: Sequence[Absence], stated: RosterAbsence | None
+) -> tuple[Absence, ...]:
+    """The sheet's absences and the roster's, each leave once.
+
+    HR often gives the same leave in both places; counted twice it would call
+    for two return interviews and leave the same days out of seniority twice.
+    The same kind starting the same day is the same leave. The sheet's record
+    wins, as it may carry the long sick leave override; the roster, usually
+    the fresher export, only adds a return date the sheet does not have yet.
+    """
+    found = list(absences)
+    if stated is None:
+        return tuple(found)
+    for index, absence in enumerate(found):
+        if (absence.kind, absence.start) == (stated.kind, stated.start):
+            if absence.returned_on is None and stated.returned_on is not None:
+                found[index] = replace(absence, returned_on=stated.returned_on)
+            return tuple(found)
+    return (*found, Absence(stated.kind, stated.start, stated.returned_on))
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,8 @@ EXPECTED_COLUMNS = (
     "colonnes obligatoires : Matricule, Nom, Prénom, Date d'entrée, Poste ; facultatives : "
     "E-mail, Date de naissance, Service, Manager, Mail responsable, Type de contrat, "
     "Temps partiel, Date de sortie, Date dernier entretien professionnel, "
-    "Date dernier entretien annuel"
+    "Date dernier entretien annuel, Type d'absence, Date de début d'absence, Date de retour, "
+    "Date de fin d'absence"
 )
 
 

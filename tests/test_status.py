@@ -34,8 +34,8 @@ from entretien_forms.cli import cli
 from entretien_forms.cli.status import LINE_WIDTH, render_status
 from entretien_forms.config import CompanySettings, Settings
 from entretien_forms.reports.compliance import write_compliance_workbook
-from entretien_forms.reports.sheets import AbsenceRecord
 from entretien_forms.reports.follow_up import ManagerProgress
+from entretien_forms.reports.sheets import AbsenceRecord
 from entretien_forms.reports.status import (
     CampaignStatus,
     Deadline,

@@ -25,7 +25,7 @@ from typing import Generic, Literal, TypeVar
 
 from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
-from entretien_forms.roster import _headers, _sources, _values
+from entretien_forms.roster import _headers, _sources, _values, absence_kind
 from entretien_forms.roster.model import CellValue, HasProblems, Problem, Severity
 from entretien_forms.rules import ABSENCE_LABELS, Absence, AbsenceKind, Training, TrainingKind
 from entretien_forms.text import clean, fold
@@ -696,56 +696,6 @@ _ABSENCES = _Layout(
         ),
     ),
 )
-
-# Phrases (folded, matched on whole words, first match wins) → kind. The order
-# matters: "présence parentale" and "temps partiel parental" before "parental",
-# "congé supplémentaire de naissance" before the 3-day congé de naissance.
-_ABSENCE_WORDS: tuple[tuple[tuple[str, ...], AbsenceKind | None], ...] = (
-    (("presence parentale",), "presence_parentale"),
-    (("partiel", "parental"), "temps_partiel_parental"),
-    (("parental",), "conge_parental"),
-    (("maternite",), "maternite"),
-    (("adoption",), "adoption"),
-    (("supplementaire", "naissance"), "conge_naissance"),
-    (("aidant",), "proche_aidant"),
-    (("sabbatique",), "sabbatique"),
-    (("mobilite",), "mobilite_volontaire"),
-    (("solidarite",), "solidarite_familiale"),
-    (("sans solde",), "sans_solde"),
-    (("mandat",), "mandat_syndical"),
-    (("syndical",), "mandat_syndical"),
-    # Leaves that never call for an interview (EPP-4's list is closed).
-    (("paternite",), None),
-    (("naissance",), None),
-    (("conges payes",), None),
-    (("conge paye",), None),
-    (("cp",), None),
-    (("rtt",), None),
-    (("formation",), None),
-    (("therapeutique",), None),
-    # Any other stop of work is a sick leave, long or not (EPP-4, 6-month test).
-    (("maladie",), "maladie"),
-    (("arret",), "maladie"),
-    (("accident",), "maladie"),
-    (("at",), "maladie"),
-    (("ald",), "maladie"),
-)
-_EXACT_ABSENCES: dict[str, AbsenceKind] = {fold(v): k for k, v in ABSENCE_LABELS.items()}
-
-
-def absence_kind(text: str) -> AbsenceKind | None:
-    """The kind a written absence type names, ``None`` for a leave with no interview.
-
-    Raises ``KeyError`` when the text names nothing we know.
-    """
-    folded = fold(text)
-    if folded in _EXACT_ABSENCES:
-        return _EXACT_ABSENCES[folded]
-    words = _words(folded)
-    for phrases, kind in _ABSENCE_WORDS:
-        if all(_words(p) in words for p in phrases):
-            return kind
-    raise KeyError(text)
 
 
 def read_absences(

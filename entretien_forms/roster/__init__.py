@@ -18,6 +18,7 @@ from typing import Any
 from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
 from entretien_forms.roster import _headers, _sources, _values
+from entretien_forms.roster._values import absence_kind
 from entretien_forms.roster.model import (
     FIELDS,
     FIELDS_BY_NAME,
@@ -26,13 +27,27 @@ from entretien_forms.roster.model import (
     Excluded,
     Problem,
     Roster,
+    RosterAbsence,
     Severity,
 )
 from entretien_forms.text import clean, fold
 
-__all__ = ["Employee", "Excluded", "Problem", "Roster", "parse_french_date", "read_roster"]
+__all__ = [
+    "Employee",
+    "Excluded",
+    "Problem",
+    "Roster",
+    "RosterAbsence",
+    "absence_kind",
+    "parse_french_date",
+    "read_roster",
+]
 
 _REQUIRED = tuple(f.name for f in FIELDS if f.required)
+# The absence columns: read together into one ``RosterAbsence``, never as such.
+_ABSENCE_DATES = ("date_debut_absence", "date_retour_absence", "date_fin_absence")
+_ABSENCE_FIELDS = ("type_absence", *_ABSENCE_DATES)
+_ABSENCE_DROPPED = " L'absence est ignorée ; le salarié est gardé."
 # First words of the summary lines some exports put under the table.
 _TOTAL_LINE_STARTS = ("total", "sous total", "effectif total", "nombre de salaries")
 
@@ -129,7 +144,17 @@ class _RowReader:
         self.first_row_of: dict[str, int] = {}
         self.gone: set[str] = set()  # folded matricules and names of excluded rows
         self.error_count = 0
-        self.columns = sorted(header.fields.items(), key=lambda item: item[1])
+        # An absence needs its type and its start: without both columns none is
+        # read, and the other absence columns are left unparsed (see read()).
+        self.reads_absences = {"type_absence", "date_debut_absence"} <= header.fields.keys()
+        self.columns = sorted(
+            (
+                (name, index)
+                for name, index in header.fields.items()
+                if self.reads_absences or name not in _ABSENCE_FIELDS
+            ),
+            key=lambda item: item[1],
+        )
         self.folded_header = [fold(h) for h in header.headers]
         self.header_words = frozenset(self.folded_header)
 
@@ -151,9 +176,34 @@ class _RowReader:
                     f"colonne « {kept} » est lue.",
                 )
             )
+        self.check_absence_columns(header_row)
         for number, cells in rows:
             if number > header_row:
                 self.read_row(number, cells)
+
+    def check_absence_columns(self, header_row: int) -> None:
+        if self.reads_absences:
+            return
+        fields = self.header.fields
+        if "type_absence" in fields:
+            self.problem(
+                header_row,
+                "type_absence",
+                "warning",
+                "pas de colonne de date de début d'absence : les absences ne sont pas lues. "
+                "Ajoutez une colonne « Date de début d'absence ».",
+            )
+            return
+        dates = sorted((fields[name], name) for name in _ABSENCE_DATES if name in fields)
+        if dates:
+            self.problem(
+                header_row,
+                dates[0][1],
+                "warning",
+                "pas de colonne de type d'absence : les dates d'absence ne sont pas lues. "
+                "Ajoutez une colonne « Type d'absence » (congé de maternité, congé parental "
+                "d'éducation, arrêt maladie...).",
+            )
 
     def repeats_header(self, cells: Sequence[CellValue]) -> bool:
         width = len(self.folded_header)
@@ -176,6 +226,7 @@ class _RowReader:
 
         values: dict[str, Any] = {}
         errors_before = self.error_count
+        unusable_absence = False
         for field_name, value in raw.items():
             if _values.is_blank(value):
                 if FIELDS_BY_NAME[field_name].required:
@@ -192,9 +243,15 @@ class _RowReader:
             except _values.BadValue as exc:
                 kind = FIELDS_BY_NAME[field_name].kind
                 severity: Severity = "error" if kind == "date" else "warning"
+                message = str(exc)
                 if field_name == "type_contrat":
                     values[field_name] = _values.as_text(value)
-                self.problem(number, field_name, severity, str(exc))
+                if field_name in _ABSENCE_FIELDS:
+                    # Secondary data: a bad absence date must not drop the employee.
+                    severity, unusable_absence = "warning", True
+                    if field_name in _ABSENCE_DATES:  # the type's message says it already
+                        message += _ABSENCE_DROPPED
+                self.problem(number, field_name, severity, message)
         self.check_dates(number, values)
         self.check_duplicate(number, values)
         if self.error_count > errors_before:
@@ -217,11 +274,12 @@ class _RowReader:
                 )
             )
             return
+        absence = self.absence(number, raw.get("type_absence"), values, usable=not unusable_absence)
         extra = {
             name: _clean_extra(cells[i] if i < len(cells) else None)
             for name, i in self.header.extra.items()
         }
-        self.employees.append(Employee(row=number, extra=extra, **values))
+        self.employees.append(Employee(row=number, absence=absence, extra=extra, **values))
 
     def convert(self, field_name: str, value: CellValue) -> object:
         kind = FIELDS_BY_NAME[field_name].kind
@@ -233,6 +291,8 @@ class _RowReader:
             return _values.parse_contract(value)
         if kind == "flag":
             return _values.parse_flag(value)
+        if kind == "absence":
+            return _values.parse_absence(value)
         return _values.as_text(value)
 
     def check_dates(self, number: int, values: dict[str, Any]) -> None:
@@ -254,6 +314,69 @@ class _RowReader:
                 f"date de naissance ({born:%d/%m/%Y}) postérieure à la date d'entrée "
                 f"({hired:%d/%m/%Y}) ; l'une des deux est fausse.",
             )
+
+    def absence(
+        self, number: int, written: CellValue, values: dict[str, Any], *, usable: bool = True
+    ) -> RosterAbsence | None:
+        """Take the absence columns out of ``values``, as one absence or none.
+
+        An absence the rules cannot place in time is left out with a warning
+        rather than guessed: a made-up start would shift seniority and the
+        long sick leave test. Paid holidays and other leaves that call for no
+        interview are read without a word, as exports list them routinely.
+        """
+        recognised = "type_absence" in values
+        kind = values.pop("type_absence", None)
+        start: date | None = values.pop("date_debut_absence", None)
+        returned: date | None = values.pop("date_retour_absence", None)
+        last_day: date | None = values.pop("date_fin_absence", None)
+        if not usable:
+            return None  # a date could not be read: already reported
+        for name, day in (("date_retour_absence", returned), ("date_fin_absence", last_day)):
+            if start is not None and day is not None and day < start:
+                self.problem(
+                    number,
+                    name,
+                    "warning",
+                    f"{FIELDS_BY_NAME[name].label} ({day:%d/%m/%Y}) est antérieure au début de "
+                    f"l'absence ({start:%d/%m/%Y}) ; l'une des deux dates est fausse."
+                    + _ABSENCE_DROPPED,
+                )
+                return None
+        if returned is None and last_day is not None:
+            returned = last_day + timedelta(days=1)
+        if _values.is_blank(written):
+            if start is not None or returned is not None:
+                self.problem(
+                    number,
+                    "type_absence",
+                    "warning",
+                    "dates d'absence sans type d'absence ; absence ignorée. Indiquez le type "
+                    "(par exemple « congé de maternité », « arrêt maladie »).",
+                )
+            return None
+        if not recognised or kind is None:
+            return None  # unknown type (already reported), or a leave with no interview
+        text = _values.as_text(written)
+        if start is None and returned is None:
+            self.problem(
+                number,
+                "type_absence",
+                "warning",
+                f"absence « {text} » sans date de début ni de retour ; absence ignorée. "
+                "Indiquez la date de début (et la date de retour si le salarié a repris).",
+            )
+            return None
+        if start is None:
+            self.problem(
+                number,
+                "date_debut_absence",
+                "warning",
+                f"date de début manquante pour l'absence « {text} » ; absence ignorée. "
+                "Indiquez la date de début.",
+            )
+            return None
+        return RosterAbsence(kind, start, returned)
 
     def check_duplicate(self, number: int, values: dict[str, Any]) -> None:
         matricule = values.get("matricule")

@@ -164,6 +164,46 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Date du dernier entretien annuel",
         "Dernier entretien d'évaluation",
     ),
+    # The current or last absence. Single words ("Motif", "Début", "Retour") are left
+    # out: exports use them for the reason of a fixed-term contract or its dates.
+    "type_absence": (
+        "Type d'absence",
+        "Motif d'absence",
+        "Absence",
+        "Nature de l'absence",
+        "Motif de l'absence",
+        "Type de congé",
+        "Nature du congé",
+    ),
+    "date_debut_absence": (
+        "Date de début d'absence",
+        "Début d'absence",
+        "Absent depuis",
+        "Début de l'absence",
+        "Date de début de congé",
+        "Début du congé",
+        "Date de départ en congé",
+    ),
+    "date_retour_absence": (
+        "Date de retour",
+        "Retour prévu",
+        "Date de retour prévue",
+        "Retour d'absence",
+        "Date de retour d'absence",
+        "Date de reprise",
+        "Reprise prévue",
+        "Date de reprise du travail",
+    ),
+    # The last day away, as payroll software exports it: the return is the day after.
+    "date_fin_absence": (
+        "Date de fin d'absence",
+        "Fin d'absence",
+        "Fin de l'absence",
+        "Absent jusqu'au",
+        "Date de fin de congé",
+        "Fin du congé",
+        "Dernier jour d'absence",
+    ),
 }
 
 # Words dropped for the second matching pass ("N° de matricule" → "matricule").

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from entretien_forms.roster.model import CellValue
+from entretien_forms.roster.model import ABSENCE_LABELS, AbsenceKind, CellValue
 from entretien_forms.text import clean, fold
 
 
@@ -194,3 +194,71 @@ def parse_flag(value: CellValue) -> bool:
     if m := _PERCENT.fullmatch(as_text(value)):
         return float(m[1].replace(",", ".")) < 100
     raise BadValue(f"« {as_text(value)} » : indiquez Oui ou Non, ou un taux d'activité (80 %).")
+
+
+# Phrases (folded, matched on whole words, first match wins) → kind. The order
+# matters: "présence parentale" and "temps partiel parental" before "parental",
+# "congé supplémentaire de naissance" before the 3-day congé de naissance.
+# Shared by the roster's absence column and the HR absences sheet (reports/sheets.py).
+_ABSENCE_WORDS: tuple[tuple[tuple[str, ...], AbsenceKind | None], ...] = (
+    (("presence parentale",), "presence_parentale"),
+    (("partiel", "parental"), "temps_partiel_parental"),
+    (("parental",), "conge_parental"),
+    (("maternite",), "maternite"),
+    (("adoption",), "adoption"),
+    (("supplementaire", "naissance"), "conge_naissance"),
+    (("aidant",), "proche_aidant"),
+    (("sabbatique",), "sabbatique"),
+    (("mobilite",), "mobilite_volontaire"),
+    (("solidarite",), "solidarite_familiale"),
+    (("sans solde",), "sans_solde"),
+    (("mandat",), "mandat_syndical"),
+    (("syndical",), "mandat_syndical"),
+    # Leaves that never call for an interview (EPP-4's list is closed).
+    (("paternite",), None),
+    (("naissance",), None),
+    (("conges payes",), None),
+    (("conge paye",), None),
+    (("cp",), None),
+    (("rtt",), None),
+    (("formation",), None),
+    (("therapeutique",), None),
+    # Any other stop of work is a sick leave, long or not (EPP-4, 6-month test).
+    (("maladie",), "maladie"),
+    (("arret",), "maladie"),
+    (("accident",), "maladie"),
+    (("at",), "maladie"),
+    (("ald",), "maladie"),
+)
+_EXACT_ABSENCES: dict[str, AbsenceKind] = {fold(v): k for k, v in ABSENCE_LABELS.items()}
+KNOWN_ABSENCES = ", ".join(f"« {label} »" for label in ABSENCE_LABELS.values())
+
+
+def absence_kind(text: str) -> AbsenceKind | None:
+    """The kind a written absence type names, ``None`` for a leave with no interview.
+
+    Raises ``KeyError`` when the text names nothing we know.
+    """
+    folded = fold(text)
+    if folded in _EXACT_ABSENCES:
+        return _EXACT_ABSENCES[folded]
+    words = f" {folded} "
+    for phrases, kind in _ABSENCE_WORDS:
+        if all(f" {p} " in words for p in phrases):
+            return kind
+    raise KeyError(text)
+
+
+def parse_absence(value: CellValue) -> AbsenceKind | None:
+    """An absence type as HR writes it, or ``None`` for a leave that calls for no interview.
+
+    ``None`` rather than an error: exports list paid holidays and RTT routinely.
+    """
+    text = as_text(value)
+    try:
+        return absence_kind(text)
+    except KeyError:
+        raise BadValue(
+            f"type d'absence « {text} » non reconnu ; absence ignorée. Indiquez l'un des "
+            f"types reconnus : {KNOWN_ABSENCES}."
+        ) from None

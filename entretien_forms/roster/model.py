@@ -11,6 +11,39 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 CellValue = str | int | float | date | None
 
+# The leaves the rules know (legal-rules.md, EPP-4, EPP-4b, EDL-1). They live with the
+# roster, upstream of the rules and the HR sheets, because the roster reads them too.
+AbsenceKind = Literal[
+    "maternite",
+    "adoption",
+    "conge_naissance",
+    "conge_parental",
+    "proche_aidant",
+    "sabbatique",
+    "mobilite_volontaire",
+    "temps_partiel_parental",
+    "maladie",
+    "mandat_syndical",
+    "sans_solde",
+    "solidarite_familiale",
+    "presence_parentale",
+]
+ABSENCE_LABELS: dict[AbsenceKind, str] = {
+    "maternite": "congé de maternité",
+    "adoption": "congé d'adoption",
+    "conge_naissance": "congé supplémentaire de naissance",
+    "conge_parental": "congé parental d'éducation",
+    "proche_aidant": "congé de proche aidant",
+    "sabbatique": "congé sabbatique",
+    "mobilite_volontaire": "période de mobilité volontaire sécurisée",
+    "temps_partiel_parental": "temps partiel parental",
+    "maladie": "arrêt maladie",
+    "mandat_syndical": "mandat syndical",
+    "sans_solde": "congé sans solde",
+    "solidarite_familiale": "congé de solidarité familiale",
+    "presence_parentale": "congé de présence parentale",
+}
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -18,7 +51,7 @@ class FieldSpec:
 
     name: str
     label: str  # French, for messages: "le matricule"
-    kind: Literal["text", "date", "email", "contract", "flag"]
+    kind: Literal["text", "date", "email", "contract", "flag", "absence"]
     required: bool = False
 
 
@@ -38,8 +71,28 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("date_sortie", "la date de sortie", "date"),
     FieldSpec("date_dernier_entretien_pro", "la date du dernier entretien professionnel", "date"),
     FieldSpec("date_dernier_entretien_annuel", "la date du dernier entretien annuel", "date"),
+    # One current or last absence per employee; more go in the absences sheet.
+    FieldSpec("type_absence", "le type d'absence", "absence"),
+    FieldSpec("date_debut_absence", "la date de début d'absence", "date"),
+    FieldSpec("date_retour_absence", "la date de retour", "date"),
+    FieldSpec("date_fin_absence", "la date de fin d'absence", "date"),
 )
 FIELDS_BY_NAME: Mapping[str, FieldSpec] = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class RosterAbsence:
+    """The current or last absence an export gives for one employee.
+
+    The rules turn it into their ``Absence``: keeping a roster-level value here
+    spares the roster, upstream of the rules, an import of them. Only leaves
+    the rules know are kept (not paid holidays), and ``returned_on`` is the
+    first day back at work, ``None`` while the employee is still away.
+    """
+
+    kind: AbsenceKind
+    start: date
+    returned_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +116,7 @@ class Employee:
     date_sortie: date | None = None
     date_dernier_entretien_pro: date | None = None
     date_dernier_entretien_annuel: date | None = None
+    absence: RosterAbsence | None = None
     # Only the extra columns a caller asked for (KPIs a form declares), by their header.
     extra: Mapping[str, CellValue] = field(default_factory=dict)
 

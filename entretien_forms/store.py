@@ -400,6 +400,12 @@ class Store:
         ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def current_employee_count(self) -> int:
+        """How many employees ``current_employees`` would give, without building them."""
+        return int(
+            self._db.execute("SELECT count(*) FROM employees WHERE status = 'actif'").fetchone()[0]
+        )
+
     def roster_import_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM roster_imports").fetchone()[0])
 

@@ -70,6 +70,7 @@ def test_newer_export_updates_and_keeps_history(tmp_path: Path, store: Store) ->
     assert report.departed == ["3"]
     assert report.unchanged == 1
     assert [e.matricule for e in store.current_employees()] == ["1", "2", "4"]
+    assert store.current_employee_count() == 3  # the one who left is not counted
     history = store.history("2")
     assert [(h.field, h.old_value, h.new_value) for h in history] == [
         ("statut", None, "actif"),
@@ -97,6 +98,7 @@ def test_employee_missing_from_a_newer_export_becomes_absent(tmp_path: Path, sto
     )
     assert report.missing == ["2"]
     assert [e.matricule for e in store.current_employees()] == ["1"]
+    assert store.current_employee_count() == 1
     assert store.roster_import_count() == 2
 
 

@@ -34,6 +34,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from entretien_forms.sanitize import FORMULA_STARTS
 
@@ -182,8 +183,10 @@ class StreamedRows:
                 parts.append(f'<c r="{ref}"{s} t="n"><v>{(value - _EPOCH).days}</v></c>')
             else:
                 parts.append(_cell_xml(ref, value, s))
-            last = max(last, column)
-        self.max_column = max(self.max_column, last)
+            if column > last:
+                last = column
+        if last > self.max_column:
+            self.max_column = last
         parts.append("</row>")
         self._chunks.append("".join(parts))
         self.next_row += 1
@@ -209,24 +212,25 @@ def save_spliced(
     getting them inserted at their place among openpyxl's own rows.
     """
     package = BytesIO()
-    workbook.save(package)
+    # Stored, not compressed: each part is compressed once, on its way to ``target``.
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
     by_path: dict[str, list[StreamedRows]] = {}
     for stream in streams:
         if stream.next_row > stream.first_row:
             by_path.setdefault(stream.sheet.path.lstrip("/"), []).append(stream)
     with (
         zipfile.ZipFile(package) as source,
-        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out,
+        # The big sheets at the fastest level: a third of the default's time, 15 % more bytes.
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as out,
     ):
         for info in source.infolist():
             data = source.read(info)
             sheet_streams = by_path.get(info.filename)
             if not sheet_streams:
-                out.writestr(info, data, zipfile.ZIP_DEFLATED)
+                out.writestr(info.filename, data, zipfile.ZIP_DEFLATED, compresslevel=6)
                 continue
-            entry = zipfile.ZipInfo(info.filename, info.date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            with out.open(entry, "w", force_zip64=True) as part:
+            with out.open(info.filename, "w", force_zip64=True) as part:
                 for chunk in _spliced(data, sheet_streams):
                     part.write(chunk)
 

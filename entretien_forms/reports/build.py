@@ -89,25 +89,43 @@ def build_reports(
         for r in trainings
     ]
     plan_job = (workspace.root, campaign, today, tuple(planned))  # settings re-read by the worker
-    # The rules also count the trainings employees declared in their professional interviews.
-    followed = tuple(followed_trainings(store))
-    compliance_job = (workspace.root, campaign, today, trainings + followed, absences)
-    if (os.cpu_count() or 1) > 1 and len(store.current_employees()) >= PARALLEL_FROM:
+    if (os.cpu_count() or 1) > 1 and store.current_employee_count() >= PARALLEL_FROM:
         # The two workbooks share nothing: on two cores, write them side by side,
-        # the plan in one worker and the follow-up here (a second worker would
-        # only add its own copy of this process's memory).
+        # the plan in one worker (started first: it is the longer) and the
+        # follow-up here (a second worker would only add its own copy of this
+        # process's memory).
         with ProcessPoolExecutor(1) as pool:
             plan = pool.submit(_write_plan, *plan_job)
-            compliance = _write_compliance(*compliance_job)
+            compliance = _write_compliance(
+                *_compliance_job(workspace, store, campaign, today, trainings, absences)
+            )
             result.workbooks += [plan.result(), compliance]
     else:
-        result.workbooks += [_write_plan(*plan_job), _write_compliance(*compliance_job)]
+        result.workbooks += [
+            _write_plan(*plan_job),
+            _write_compliance(
+                *_compliance_job(workspace, store, campaign, today, trainings, absences)
+            ),
+        ]
     for written, name in zip(
         result.workbooks, (plan_file_name(campaign), COMPLIANCE_FILE_NAME), strict=True
     ):
         if written.name != name:
             result.copies[written] = written.with_name(name)
     return result
+
+
+def _compliance_job(
+    workspace: Workspace,
+    store: Store,
+    campaign: str,
+    today: date,
+    trainings: tuple[TrainingRecord, ...],
+    absences: tuple[AbsenceRecord, ...],
+) -> tuple[Path, str, date, tuple[TrainingRecord, ...], tuple[AbsenceRecord, ...]]:
+    # The rules also count the trainings employees declared in their professional interviews.
+    followed = tuple(followed_trainings(store))
+    return (workspace.root, campaign, today, trainings + followed, absences)
 
 
 # Below this many employees, starting a second process costs more than it saves.

@@ -438,6 +438,7 @@ def _interview_date(answers: Mapping[str, AnswerValue], submission: Submission) 
     return submission.received_at.date()  # a return without its date: the day it came back
 
 
+@lru_cache(maxsize=256)
 def _priority(value: str) -> str:
     folded = fold(value)
     for priority in PRIORITIES:
@@ -468,11 +469,18 @@ def _requests(
     taxonomy: _Taxonomy,
 ) -> Iterable[_Request]:
     rows: dict[tuple[str, str], dict[str, AnswerValue]] = defaultdict(dict)
+    dotted = [t for t in tables if "." in t]  # a company template may name one so
     for field_id, value in answers.items():
-        for table in tables:
-            if field_id.startswith(f"{table}."):
-                row, _, column = field_id[len(table) + 1 :].partition(".")
-                rows[table, row][column] = value
+        table, _, rest = field_id.partition(".")
+        if table not in tables:
+            if not dotted:
+                continue
+            table = next((t for t in dotted if field_id.startswith(f"{t}.")), "")
+            if not table:
+                continue
+            rest = field_id[len(table) + 1 :]
+        row, _, column = rest.partition(".")
+        rows[table, row][column] = value
     if not rows:
         return
     interview = _interview_date(answers, submission)

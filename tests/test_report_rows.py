@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -231,3 +234,53 @@ def test_unwritable_folder_is_a_french_error(
     with pytest.raises(EntretienError, match="Impossible d'écrire suivi.xlsx"):
         save_atomically(report, tmp_path / "suivi.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_libreoffice_reads_the_streamed_rows_back(
+    tmp_path: Path, require_tool: Callable[[str], str]
+) -> None:
+    """LibreOffice Calc parses our rows: it re-saves the same values, types and formats."""
+    soffice = require_tool("soffice")
+    report = Report("essai")
+    table_sheet(
+        report,
+        "Table",
+        ["Nom", "Date", "Montant", "Remarque"],
+        [
+            ["Durand & fils <SARL>", date(2026, 1, 5), 1500, "=1+1"],
+            ["  Martin  ", date(2024, 2, 29), 2.5, None],
+        ],
+        formats={1: DATE_FORMAT, 2: EURO_FORMAT},
+    )
+    sheet = report["Table"]
+    sheet["A5"] = "total"  # an openpyxl cell below the streamed ones
+    source = tmp_path / "source.xlsx"
+    report.save(source)
+
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "resaved"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    resaved = openpyxl.load_workbook(tmp_path / "resaved" / "source.xlsx")["Table"]
+
+    assert list(resaved.iter_rows(values_only=True)) == [
+        ("Nom", "Date", "Montant", "Remarque"),
+        ("Durand & fils <SARL>", datetime(2026, 1, 5), 1500, "'=1+1"),
+        ("  Martin  ", datetime(2024, 2, 29), 2.5, None),
+        (None, None, None, None),
+        ("total", None, None, None),
+    ]
+    assert resaved["B2"].is_date and "€" in resaved["C2"].number_format

@@ -10,18 +10,15 @@ spliced in at save time. Every cell written from user text goes through
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from copy import copy
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
@@ -46,24 +43,6 @@ GREEN = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
 AMBER = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
 RED = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
 GREY = PatternFill("solid", start_color="EDEDED", end_color="EDEDED")
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector while a workbook is built and saved.
-
-    A big workbook is half a million small objects that stay alive until it is
-    saved; each full collection walks all of them in vain, which took a third
-    of the build time. The collector resumes afterwards and frees the workbook
-    (its sheets and cells refer to each other) at its next pass.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def new_workbook() -> Workbook:
@@ -185,40 +164,6 @@ def lines_of(text: object, width: float) -> int:
     if not isinstance(text, str):
         return 1
     return max(1, math.ceil(len(text) / max(1.0, width * 1.1)))
-
-
-def restyle(
-    cells: Iterable[Cell],
-    *,
-    number_format: str | None = None,
-    alignment: Alignment | None = None,
-    fill: PatternFill | None = None,
-    font: Font | None = None,
-) -> None:
-    """Set the same style attributes on many cells, looking each resulting style up once.
-
-    Setting ``cell.alignment`` hashes the style object and searches the
-    workbook's style table, which costs as much as creating the cell; cells
-    that start from the same style end with the same one, so the first such
-    cell's style array is copied to the others (as openpyxl's own
-    ``WorksheetCopy`` copies styles).
-    """
-    done: dict[tuple[int, ...], Any] = {}
-    for cell in cells:
-        before = tuple(cell._style or ())  # None until a style is set
-        after = done.get(before)
-        if after is None:
-            if number_format is not None:
-                cell.number_format = number_format
-            if alignment is not None:
-                cell.alignment = alignment
-            if fill is not None:
-                cell.fill = fill
-            if font is not None:
-                cell.font = font
-            done[before] = copy(cell._style)
-        else:
-            cell._style = copy(after)
 
 
 def setup_print(sheet: Worksheet) -> None:

@@ -43,7 +43,6 @@ from entretien_forms.reports._workbook import (
     TITLE_FONT,
     Report,
     lines_of,
-    paused_gc,
     save_atomically,
     setup_print,
     table_sheet,
@@ -231,16 +230,15 @@ def write_compliance_workbook(
 ) -> Path:
     """Build and save atomically; a folder gets ``suivi-entretiens.xlsx`` inside it."""
     target = path / COMPLIANCE_FILE_NAME if path.is_dir() else path
-    with paused_gc():
-        workbook = build_compliance_workbook(
-            store,
-            settings,
-            campaign=campaign,
-            today=today,
-            trainings=trainings,
-            absences=absences,
-        )
-        return save_atomically(workbook, target)
+    workbook = build_compliance_workbook(
+        store,
+        settings,
+        campaign=campaign,
+        today=today,
+        trainings=trainings,
+        absences=absences,
+    )
+    return save_atomically(workbook, target)
 
 
 def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[str] = ()) -> None:

@@ -48,7 +48,6 @@ from entretien_forms.reports._workbook import (
     RED,
     TITLE_FONT,
     Report,
-    paused_gc,
     save_atomically,
     setup_print,
     table_sheet,
@@ -301,18 +300,17 @@ def write_plan_workbook(
 ) -> Path:
     """Build the plan and save it in ``directory``; returns the file written."""
     path = directory / plan_file_name(campaign)
-    with paused_gc():
-        workbook = build_plan_workbook(
-            store,
-            catalog,
-            campaign=campaign,
-            today=today,
-            themes=themes,
-            engagement_days=engagement_days,
-            trainings=trainings,
-            required_levels=required_levels,
-        )
-        return save_atomically(workbook, path)
+    workbook = build_plan_workbook(
+        store,
+        catalog,
+        campaign=campaign,
+        today=today,
+        themes=themes,
+        engagement_days=engagement_days,
+        trainings=trainings,
+        required_levels=required_levels,
+    )
+    return save_atomically(workbook, path)
 
 
 def build_plan_workbook(

@@ -653,3 +653,50 @@ def test_libreoffice_converts_the_workbook(
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for title in ("Négociation avancée", "campagne 2026", "Moyennes par équipe", "À planifier"):
         assert title in text  # the four sheets were printed
+
+
+def test_requests_are_read_from_a_training_table_with_a_dotted_id() -> None:
+    """A company template may name its table « bilan.formations »: item ids allow dots."""
+    from entretien_forms.reports.plan import _requests, _Taxonomy
+    from entretien_forms.roster import Employee
+
+    employee = Employee("S2", "Lefèvre", "Éloïse", date(2019, 3, 4), "Commerciale", 2)
+    submission = Submission(
+        reference="EA-2026-00001",
+        matricule="S2",
+        form_id="maison",
+        kind="annuel",
+        campaign=CAMPAIGN,
+        form_version="1",
+        received_at=datetime(2026, 12, 20, 9),
+        source_file="x.docx",
+        sha256="x",
+        format="docx",
+        producer=None,
+        paper=False,
+        warnings=(),
+        archive_path="archive/x.docx",
+    )
+    answers = {
+        "bilan.formations.1.theme": "SEO",
+        "bilan.formations.1.priorite": "Haute",
+        "bilan.formations.2.theme": "Anglais",
+        "formations.1.theme": "pas cette table-ci",
+        "bilan.autre": "rien",
+    }
+
+    requests = list(
+        _requests(
+            submission,
+            ("bilan.formations",),
+            answers,
+            employee,
+            {"S2": employee},
+            _Taxonomy(DEFAULT_THEMES),
+        )
+    )
+
+    assert [(r.theme, r.priority) for r in requests] == [
+        ("SEO", "Haute"),
+        ("Anglais", "Non précisée"),
+    ]

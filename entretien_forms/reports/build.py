@@ -51,6 +51,40 @@ def find_sheet(workspace: Workspace, names: Sequence[str]) -> Path | None:
     return next((workspace.root / n for n in names if (workspace.root / n).is_file()), None)
 
 
+@dataclass(frozen=True)
+class HRSheets:
+    """The optional HR sheets, read with their problems, and the records they give."""
+
+    trainings: tuple[TrainingRecord, ...] = ()
+    absences: tuple[AbsenceRecord, ...] = ()
+    sheets: tuple[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord], ...] = ()
+
+
+def read_hr_sheets(
+    workspace: Workspace,
+    *,
+    today: date,
+    trainings_file: Path | None = None,
+    absences_file: Path | None = None,
+) -> HRSheets:
+    """The trainings and absences sheets given, or else found at the workspace's root.
+
+    ``entretien report``, the watcher and ``entretien status`` all read them
+    here, so that they compute from the same records.
+    """
+    trainings_file = trainings_file or find_sheet(workspace, TRAININGS_NAMES)
+    absences_file = absences_file or find_sheet(workspace, ABSENCES_NAMES)
+    settings = workspace.settings.roster
+    found = HRSheets()
+    if trainings_file is not None:
+        training_sheet = read_trainings(trainings_file, today=today, settings=settings)
+        found = HRSheets(training_sheet.records, (), (training_sheet,))
+    if absences_file is not None:
+        absence_sheet = read_absences(absences_file, today=today, settings=settings)
+        found = HRSheets(found.trainings, absence_sheet.records, (*found.sheets, absence_sheet))
+    return found
+
+
 def build_reports(
     workspace: Workspace,
     store: Store,
@@ -62,19 +96,11 @@ def build_reports(
 ) -> ReportResult:
     """Write the training plan and the follow-up workbook into ``outbox/``."""
     result = ReportResult()
-    trainings: tuple[TrainingRecord, ...] = ()
-    absences: tuple[AbsenceRecord, ...] = ()
-    trainings_file = trainings_file or find_sheet(workspace, TRAININGS_NAMES)
-    absences_file = absences_file or find_sheet(workspace, ABSENCES_NAMES)
-    settings = workspace.settings.roster
-    if trainings_file is not None:
-        training_sheet = read_trainings(trainings_file, today=today, settings=settings)
-        result.sheets.append(training_sheet)
-        trainings = training_sheet.records
-    if absences_file is not None:
-        absence_sheet = read_absences(absences_file, today=today, settings=settings)
-        result.sheets.append(absence_sheet)
-        absences = absence_sheet.records
+    hr = read_hr_sheets(
+        workspace, today=today, trainings_file=trainings_file, absences_file=absences_file
+    )
+    result.sheets += hr.sheets
+    trainings, absences = hr.trainings, hr.absences
     planned = [
         PlannedTraining(
             matricule=r.matricule,

@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any, Literal
 
 from entretien_forms.config import Settings
-from entretien_forms.reports.build import ABSENCES_NAMES, TRAININGS_NAMES, find_sheet
+from entretien_forms.reports.build import read_hr_sheets
 from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
     ManagerProgress,
@@ -39,8 +39,6 @@ from entretien_forms.reports.sheets import (
     AbsenceRecord,
     HRSheet,
     TrainingRecord,
-    read_absences,
-    read_trainings,
 )
 from entretien_forms.rules import Occasion, Status, add_months
 from entretien_forms.store import Store
@@ -187,24 +185,11 @@ def workspace_inputs(workspace: Workspace, store: Store, *, today: date) -> Foll
     ``.csv`` and ``absences.xlsx`` / ``.csv`` at the workspace's root), plus
     the trainings declared as followed in the returned forms.
     """
-    sheets: list[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord]] = []
-    trainings: tuple[TrainingRecord, ...] = ()
-    absences: tuple[AbsenceRecord, ...] = ()
-    settings = workspace.settings.roster
-    trainings_file = find_sheet(workspace, TRAININGS_NAMES)
-    if trainings_file is not None:
-        training_sheet = read_trainings(trainings_file, today=today, settings=settings)
-        sheets.append(training_sheet)
-        trainings = training_sheet.records
-    absences_file = find_sheet(workspace, ABSENCES_NAMES)
-    if absences_file is not None:
-        absence_sheet = read_absences(absences_file, today=today, settings=settings)
-        sheets.append(absence_sheet)
-        absences = absence_sheet.records
+    hr = read_hr_sheets(workspace, today=today)
     return FollowUpInputs(
-        trainings=trainings + tuple(followed_trainings(store)),
-        absences=absences,
-        sheets=tuple(sheets),
+        trainings=hr.trainings + tuple(followed_trainings(store)),
+        absences=hr.absences,
+        sheets=hr.sheets,
     )
 
 

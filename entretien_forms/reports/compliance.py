@@ -54,10 +54,8 @@ from entretien_forms.reports.follow_up import (
     CampaignForms,
     ManagerProgress,
     Person,
-    assess_people,
-    campaign_forms,
+    compute_follow_up,
     manager_progress,
-    recorded_interviews,
 )
 from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
 from entretien_forms.rules import (
@@ -195,12 +193,11 @@ def build_compliance_workbook(
     Only trainings marked « réalisé » count as followed; the others are shown
     as planned beside the état des lieux they could still change.
     """
-    employees = store.current_employees()
     trainings, absences = list(trainings), list(absences)
-    submissions = store.submissions()
-    recorded = recorded_interviews(store, submissions)
-    people, unmatched = assess_people(settings, employees, recorded, trainings, absences, today)
-    forms = campaign_forms(store, campaign, submissions)
+    facts = compute_follow_up(
+        store, settings, campaign=campaign, today=today, trainings=trainings, absences=absences
+    )
+    people, unmatched, forms = facts.people, facts.unmatched, facts.forms
     workbook = Report(f"Suivi des entretiens professionnels — {campaign}")
     _employees_sheet(workbook, people, forms)
     _reviews_sheet(workbook, people, settings.legal, today)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
@@ -364,3 +364,34 @@ def manager_progress(
     )
     everyone: set[str] = set().union(*people_of.values())
     return rows, progress(TOTAL, sum(counts.values(), Counter()), len(everyone))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Everyone assessed as of a day, and the campaign's forms: what both views show."""
+
+    people: list[Person]  # the most urgent first
+    unmatched: list[str]  # matricules of the HR sheets that match nobody
+    forms: CampaignForms
+
+
+def compute_follow_up(
+    store: Store,
+    settings: Settings,
+    *,
+    campaign: str,
+    today: date,
+    trainings: Iterable[TrainingRecord] = (),
+    absences: Iterable[AbsenceRecord] = (),
+) -> FollowUp:
+    """The workbook's and ``entretien status``'s figures, computed once from the store."""
+    submissions = store.submissions()
+    people, unmatched = assess_people(
+        settings,
+        store.current_employees(),
+        recorded_interviews(store, submissions),
+        list(trainings),
+        list(absences),
+        today,
+    )
+    return FollowUp(people, unmatched, campaign_forms(store, campaign, submissions))

@@ -29,10 +29,8 @@ from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
     ManagerProgress,
     Person,
-    assess_people,
-    campaign_forms,
+    compute_follow_up,
     manager_progress,
-    recorded_interviews,
 )
 from entretien_forms.reports.followed import followed_trainings
 from entretien_forms.reports.sheets import (
@@ -208,18 +206,12 @@ def campaign_status(
     Takes the same arguments as ``build_compliance_workbook`` so that, given
     the same ones, both show the same figures.
     """
-    submissions = store.submissions()
-    recorded = recorded_interviews(store, submissions)
-    people, _unmatched = assess_people(
-        settings,
-        store.current_employees(),
-        recorded,
-        list(trainings),
-        list(absences),
-        today,
+    facts = compute_follow_up(
+        store, settings, campaign=campaign, today=today, trainings=trainings, absences=absences
     )
+    people = facts.people
     statuses = Counter(p.assessment.status for p in people)
-    managers, total = manager_progress(people, campaign_forms(store, campaign, submissions))
+    managers, total = manager_progress(people, facts.forms)
     deadlines = [_deadline(p) for p in people if p.assessment.next_due is not None]
     reviews = _reviews_due(people, today, settings.legal.warning_days)
     return CampaignStatus(

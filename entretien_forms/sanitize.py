@@ -16,6 +16,9 @@ from entretien_forms.text import ascii_fold
 # "Naming Files, Paths, and Namespaces").
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+# Characters XML 1.0 forbids (openpyxl refuses them with IllegalCharacterError), and
+# lone surrogates (a JSON "\ud800" decodes to one), which UTF-8 cannot encode.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Text a spreadsheet would run as a formula or a DDE command.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -61,8 +64,14 @@ def safe_cell(value: object) -> object:
     """Return ``value`` so that a spreadsheet shows it and never evaluates it.
 
     Text starting with a formula character gets a leading apostrophe, the
-    neutralisation OWASP recommends; numbers, dates and booleans pass through.
+    neutralisation OWASP recommends; characters XML cannot hold (a control
+    character typed in a PDF field, say) are dropped, as no workbook could
+    be saved with them. Numbers, dates and booleans pass through.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    if not value.isprintable():  # a fast test; only the rare text with one goes on
+        value = XML_ILLEGAL.sub("", value)
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

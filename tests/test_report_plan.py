@@ -334,6 +334,25 @@ def test_hostile_answers_stay_text(build: Build) -> None:
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
 
 
+def test_control_characters_typed_in_a_form_are_dropped_not_fatal(
+    store: Store, build: Build
+) -> None:
+    """A PDF field may hold a control character: XML has no room for it, in any sheet."""
+    record(
+        store,
+        "S4",
+        "EA-2026-00040",
+        {**training_row(1, "Comptabilité\x07 avancée", "Haute"), "responsable.nom": "Chef\x01"},
+    )
+
+    workbook = build()
+
+    themes = [c.value for c in workbook["Demandes"]["E"][1:]]
+    assert "Comptabilité avancée" in themes
+    cited = [c.value for row in workbook["Synthèse"].iter_rows() for c in row]
+    assert any(isinstance(v, str) and "Comptabilité avancée" in v for v in cited)
+
+
 def test_custom_taxonomy_and_unknown_themes(build: Build) -> None:
     themes = [("Référencement", ["seo", "référencement"])]
     rows = by_theme(build(themes=themes, trainings=())["Demandes"])

@@ -80,7 +80,7 @@ def test_hostile_text_stays_text_and_the_file_stays_valid() -> None:
         [
             '=HYPERLINK("http://evil.example","clic")',
             "+33 6 12 34 56 78",
-            "nul\x00 et\x07 bip",
+            "nul\x00 et\x07 bip\ud800",
             "</t></is></c><c r='Z9'><v>1</v></c>",
             "x" * 40_000,
             float("nan"),

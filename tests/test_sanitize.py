@@ -52,6 +52,19 @@ def test_safe_cell_keeps_harmless_values(value: object) -> None:
     assert safe_cell(value) == value
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("bip\x07 bip", "bip bip"),
+        ("\x00=HYPERLINK()", "'=HYPERLINK()"),  # dropped first, then neutralised
+        ("seul\ud800", "seul"),
+        ("ligne 1\nligne 2\ttab", "ligne 1\nligne 2\ttab"),  # XML keeps these
+    ],
+)
+def test_safe_cell_drops_what_xml_cannot_hold(value: str, expected: str) -> None:
+    assert safe_cell(value) == expected
+
+
 def test_clean_and_fold() -> None:
     assert clean("  Ame\u0301lie\u00a0 Du  Pont ") == "Amélie Du Pont"
     assert fold("N° de Matricule") == "n de matricule"

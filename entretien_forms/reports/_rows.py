@@ -36,10 +36,8 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from entretien_forms.sanitize import FORMULA_STARTS
+from entretien_forms.sanitize import FORMULA_STARTS, XML_ILLEGAL
 
-# Characters XML 1.0 forbids (openpyxl refuses them with IllegalCharacterError).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_TEXT = 32_767  # characters Excel keeps in a cell
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 in the 1900 date system, leap-year bug included
 _ROW = re.compile(rb'<row r="(\d+)"')
@@ -60,10 +58,10 @@ def text_xml(value: str) -> str:
 
     ``sanitize.safe_cell``'s neutralisation, inlined: this runs for every text cell.
     """
+    if not value.isprintable():  # a fast C test; rare texts (line breaks, controls) go on
+        value = XML_ILLEGAL.sub("", value)
     if value.startswith(FORMULA_STARTS):
         value = "'" + value
-    if not value.isprintable():  # a fast C test; rare texts (line breaks, controls) go on
-        value = _ILLEGAL.sub("", value)
     if len(value) > _MAX_TEXT:
         value = value[: _MAX_TEXT - 1] + "…"
     if "&" in value:

@@ -66,7 +66,7 @@ def status(app: AppContext, campaign: str | None, limit: int, as_json: bool) -> 
         problem = None
         if store.roster_import_count() == 0:
             problem = NO_ROSTER
-        elif not store.current_employees():
+        elif store.current_employee_count() == 0:
             problem = NO_EMPLOYEE
         if problem is not None:
             if as_json:

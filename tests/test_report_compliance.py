@@ -37,7 +37,7 @@ from entretien_forms.reports.compliance import (
     write_compliance_workbook,
 )
 from entretien_forms.reports.follow_up import occasion_of
-from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
+from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment, TrainingRecord
 from entretien_forms.roster import read_roster
 from entretien_forms.rules import Absence, Training
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
@@ -502,6 +502,47 @@ def test_or_reading_owes_a_topup_for_each_failing_review(store: Store) -> None:
     assert rows["6"]["Abondement correctif"] == "dû"
     amount = next(c.column for c in sheet[1] if c.value == "Montant")
     assert [sheet.cell(r, amount).value for r in (6, 7)] == [9000, 3000]
+
+
+def test_topups_paid_settle_the_earliest_owed_and_leave_the_rest(store: Store) -> None:
+    settings = replace(SETTINGS, legal=LegalSettings(topup_trigger="ou"))
+    paid = [
+        TopUpPayment("6", date(2026, 1, 10), 3000.0, 3),
+        TopUpPayment("0001", date(2025, 3, 1), None, 2),  # « 1 » as typed by hand
+        TopUpPayment("99", date(2026, 2, 1), 3000.0, 4),  # nobody's
+    ]
+
+    workbook = _build(store, settings, topups=paid)
+    sheet = workbook["État des lieux"]
+    rows = records(sheet)
+
+    # Employee 1 owes two (reviews n° 1 and n° 2): the payment settles the earliest.
+    assert rows["1"]["Abondement correctif"] == "versé le 01/03/2025"
+    assert rows["1"]["Autres abondements dus"] == (
+        "n° 2 à tenir au plus tard le 31/01/2023 : 3\u202f000\u00a0€"
+    )
+    assert rows["1"]["Montant des autres abondements"] == 3000
+    assert rows["6"]["Abondement correctif"] == "versé le 10/01/2026"
+    amount = next(c.column for c in sheet[1] if c.value == "Montant")
+    totals = {
+        sheet.cell(r, 1).value: (sheet.cell(r, amount - 1).value, sheet.cell(r, amount).value)
+        for r in (6, 7, 8)
+    }
+    assert totals == {
+        "Abondements dus (état des lieux tenu ou échu)": (1, 3000),
+        "Abondements à craindre si rien ne change": (1, 3000),
+        "Abondements déjà versés (tableau des abondements)": (2, 6000),
+    }
+    summary = _summary(workbook)
+    assert summary["Abondements correctifs dus"][0] == 1
+    assert summary["Montant des abondements correctifs dus"][0] == 3000
+    assert summary["Abondements correctifs versés"][0] == 2
+    assert summary["Montant des abondements correctifs versés"][0] == 6000
+    assert summary["Abondements versés lus"][0] == 3
+    assert summary["Versements sans abondement dû calculé"] == (
+        1,
+        "à vérifier (matricule inconnu, ou état des lieux non échu) : 99 (01/02/2026)",
+    )
 
 
 def test_below_the_headcount_threshold_no_topup(store: Store) -> None:

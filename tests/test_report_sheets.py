@@ -11,9 +11,11 @@ import pytest
 from entretien_forms.errors import RosterError
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
+    TopUpPayment,
     TrainingRecord,
     absence_kind,
     read_absences,
+    read_topups,
     read_trainings,
 )
 from entretien_forms.roster import Problem
@@ -529,3 +531,31 @@ def test_absence_rows_with_problems_are_located(write_csv: Callable[..., Path]) 
         ),
     )
     assert [r.row for r in sheet.records] == [6]
+
+
+def test_topups_paid_are_read_with_their_problems(write_csv: Callable[..., Path]) -> None:
+    path = write_csv(
+        "abondements.csv",
+        [
+            ["Matricule", "Versé le", "Montant versé"],
+            ["1", "15/03/2026", "3 000 €"],  # 2
+            ["2", "01/12/2026", "3000"],  # 3: not paid yet
+            ["", "01/02/2026", ""],  # 4
+            ["3", "01/02/2026", "beaucoup"],  # 5: kept, amount ignored
+        ],
+    )
+
+    sheet = read_topups(path, today=TODAY)
+
+    assert sheet.records == (
+        TopUpPayment("1", date(2026, 3, 15), 3000.0, 2),
+        TopUpPayment("3", date(2026, 2, 1), None, 5),
+    )
+    assert [(p.row, p.column, p.severity) for p in sheet.problems] == [
+        (3, "Versé le", "error"),
+        (4, "Matricule", "error"),
+        (5, "Montant versé", "warning"),
+    ]
+    assert sheet.problems[0].message == (
+        "date de versement dans le futur (01/12/2026) ; n'indiquez que les abondements déjà versés."
+    )

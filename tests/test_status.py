@@ -35,7 +35,7 @@ from entretien_forms.cli.status import LINE_WIDTH, render_status
 from entretien_forms.config import CompanySettings, Settings
 from entretien_forms.reports.compliance import write_compliance_workbook
 from entretien_forms.reports.follow_up import ManagerProgress
-from entretien_forms.reports.sheets import AbsenceRecord
+from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment
 from entretien_forms.reports.status import (
     CampaignStatus,
     Deadline,
@@ -280,6 +280,22 @@ def test_reviews_late_or_due_within_twelve_months(store: Store) -> None:
     assert (reviews[2].due, reviews[2].days_late) == (date(2027, 10, 31), 0)
     # Nothing done so far would avoid the top-up; the review is still to come.
     assert (reviews[2].topup_amount, reviews[2].topup_provisional) == (3000, True)
+
+
+def test_a_topup_paid_shows_with_its_date(store: Store) -> None:
+    paid = campaign_status(
+        store,
+        SETTINGS,
+        campaign=CAMPAIGN,
+        today=TODAY,
+        topups=[TopUpPayment("1", date(2026, 3, 15), None, 2)],
+    )
+
+    (review, *_) = paid.reviews
+    assert (review.matricule, review.topup_paid_on) == ("1", date(2026, 3, 15))
+    assert review.as_dict()["topup_paid_on"] == "2026-03-15"
+    assert all(r.topup_paid_on is None for r in paid.reviews[1:])
+    assert "3 000 € versé le 15/03/2026" in "\n".join(render_status(paid, workbook="x.xlsx"))
 
 
 def test_empty_store_gives_an_empty_status(tmp_path: Path) -> None:

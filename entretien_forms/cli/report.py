@@ -31,6 +31,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=_FILE,
     help="Tableau des absences (sinon absences.xlsx/.csv s'il existe).",
 )
+@click.option(
+    "--abondements",
+    "topups",
+    type=_FILE,
+    help="Abondements correctifs déjà versés (sinon abondements.xlsx/.csv s'il existe).",
+)
 @click.pass_obj
 def report(
     app: AppContext,
@@ -38,6 +44,7 @@ def report(
     campaign: str | None,
     trainings: Path | None,
     absences: Path | None,
+    topups: Path | None,
 ) -> None:
     """Construire les deux classeurs Excel dans outbox/.
 
@@ -58,6 +65,7 @@ def report(
             today=today,
             trainings_file=trainings,
             absences_file=absences,
+            topups_file=topups,
         )
     for sheet in result.sheets:
         where = f" (feuille « {sheet.sheet} »)" if sheet.sheet else ""

@@ -82,6 +82,7 @@ def status(app: AppContext, campaign: str | None, limit: int, as_json: bool) -> 
             today=today,
             trainings=inputs.trainings,
             absences=inputs.absences,
+            topups=inputs.topups,
             limit=limit or None,
         )
     for sheet in inputs.sheets:
@@ -227,6 +228,8 @@ def _topup(review: ReviewDue) -> str:
     if not review.topup_amount:
         return "non dû"
     amount = f"{review.topup_amount:,}".replace(",", " ") + " €"
+    if review.topup_paid_on is not None:
+        return f"{amount} versé le {fr(review.topup_paid_on)}"
     return f"{amount} à craindre" if review.topup_provisional else f"{amount} dû"
 
 
@@ -277,7 +280,7 @@ _REVIEW_COLUMNS = (
     _Column("Échéance", 10),
     _Column("N°", 2, right=True),
     _Column("Situation", 18),
-    _Column("Abondement", 18),
+    _Column("Abondement", 27),  # « 3 000 € versé le 15/03/2026 »
     _Column("Motif", 0),
 )
 

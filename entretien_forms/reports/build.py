@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -26,9 +26,11 @@ from entretien_forms.reports.plan import (
 )
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
-    HRSheet,
+    AnyHRSheet,
+    TopUpPayment,
     TrainingRecord,
     read_absences,
+    read_topups,
     read_trainings,
 )
 from entretien_forms.store import Store
@@ -36,12 +38,13 @@ from entretien_forms.workspace import Workspace, open_workspace
 
 TRAININGS_NAMES = ("formations.xlsx", "formations.csv")
 ABSENCES_NAMES = ("absences.xlsx", "absences.csv")
+TOPUPS_NAMES = ("abondements.xlsx", "abondements.csv")
 
 
 @dataclass
 class ReportResult:
     workbooks: list[Path] = field(default_factory=list)
-    sheets: list[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord]] = field(default_factory=list)
+    sheets: list[AnyHRSheet] = field(default_factory=list)
     # A workbook written under a dated name → the one it stands for, locked (open in Excel).
     copies: dict[Path, Path] = field(default_factory=dict)
 
@@ -57,7 +60,8 @@ class HRSheets:
 
     trainings: tuple[TrainingRecord, ...] = ()
     absences: tuple[AbsenceRecord, ...] = ()
-    sheets: tuple[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord], ...] = ()
+    topups: tuple[TopUpPayment, ...] = ()
+    sheets: tuple[AnyHRSheet, ...] = ()
 
 
 def read_hr_sheets(
@@ -66,23 +70,34 @@ def read_hr_sheets(
     today: date,
     trainings_file: Path | None = None,
     absences_file: Path | None = None,
+    topups_file: Path | None = None,
 ) -> HRSheets:
-    """The trainings and absences sheets given, or else found at the workspace's root.
+    """The trainings, absences and top-ups sheets given, or else found at the workspace's root.
 
     ``entretien report``, the watcher and ``entretien status`` all read them
     here, so that they compute from the same records.
     """
     trainings_file = trainings_file or find_sheet(workspace, TRAININGS_NAMES)
     absences_file = absences_file or find_sheet(workspace, ABSENCES_NAMES)
+    topups_file = topups_file or find_sheet(workspace, TOPUPS_NAMES)
     settings = workspace.settings.roster
-    found = HRSheets()
+    sheets: list[AnyHRSheet] = []
+    trainings: tuple[TrainingRecord, ...] = ()
+    absences: tuple[AbsenceRecord, ...] = ()
+    topups: tuple[TopUpPayment, ...] = ()
     if trainings_file is not None:
         training_sheet = read_trainings(trainings_file, today=today, settings=settings)
-        found = HRSheets(training_sheet.records, (), (training_sheet,))
+        sheets.append(training_sheet)
+        trainings = training_sheet.records
     if absences_file is not None:
         absence_sheet = read_absences(absences_file, today=today, settings=settings)
-        found = HRSheets(found.trainings, absence_sheet.records, (*found.sheets, absence_sheet))
-    return found
+        sheets.append(absence_sheet)
+        absences = absence_sheet.records
+    if topups_file is not None:
+        topup_sheet = read_topups(topups_file, today=today, settings=settings)
+        sheets.append(topup_sheet)
+        topups = topup_sheet.records
+    return HRSheets(trainings, absences, topups, tuple(sheets))
 
 
 def build_reports(
@@ -93,14 +108,18 @@ def build_reports(
     today: date,
     trainings_file: Path | None = None,
     absences_file: Path | None = None,
+    topups_file: Path | None = None,
 ) -> ReportResult:
     """Write the training plan and the follow-up workbook into ``outbox/``."""
     result = ReportResult()
     hr = read_hr_sheets(
-        workspace, today=today, trainings_file=trainings_file, absences_file=absences_file
+        workspace,
+        today=today,
+        trainings_file=trainings_file,
+        absences_file=absences_file,
+        topups_file=topups_file,
     )
     result.sheets += hr.sheets
-    trainings, absences = hr.trainings, hr.absences
     planned = [
         PlannedTraining(
             matricule=r.matricule,
@@ -112,7 +131,7 @@ def build_reports(
             mandatory=r.training.mandatory,
             status=r.status,
         )
-        for r in trainings
+        for r in hr.trainings
     ]
     plan_job = (workspace.root, campaign, today, tuple(planned))  # settings re-read by the worker
     if (os.cpu_count() or 1) > 1 and store.current_employee_count() >= PARALLEL_FROM:
@@ -122,16 +141,12 @@ def build_reports(
         # process's memory).
         with ProcessPoolExecutor(1) as pool:
             plan = pool.submit(_write_plan, *plan_job)
-            compliance = _write_compliance(
-                *_compliance_job(workspace, store, campaign, today, trainings, absences)
-            )
+            compliance = _write_compliance(*_compliance_job(workspace, store, campaign, today, hr))
             result.workbooks += [plan.result(), compliance]
     else:
         result.workbooks += [
             _write_plan(*plan_job),
-            _write_compliance(
-                *_compliance_job(workspace, store, campaign, today, trainings, absences)
-            ),
+            _write_compliance(*_compliance_job(workspace, store, campaign, today, hr)),
         ]
     for written, name in zip(
         result.workbooks, (plan_file_name(campaign), COMPLIANCE_FILE_NAME), strict=True
@@ -142,16 +157,11 @@ def build_reports(
 
 
 def _compliance_job(
-    workspace: Workspace,
-    store: Store,
-    campaign: str,
-    today: date,
-    trainings: tuple[TrainingRecord, ...],
-    absences: tuple[AbsenceRecord, ...],
-) -> tuple[Path, str, date, tuple[TrainingRecord, ...], tuple[AbsenceRecord, ...]]:
+    workspace: Workspace, store: Store, campaign: str, today: date, hr: HRSheets
+) -> tuple[Path, str, date, HRSheets]:
     # The rules also count the trainings employees declared in their professional interviews.
     followed = tuple(followed_trainings(store))
-    return (workspace.root, campaign, today, trainings + followed, absences)
+    return (workspace.root, campaign, today, replace(hr, trainings=hr.trainings + followed))
 
 
 # Below this many employees, starting a second process costs more than it saves.
@@ -177,13 +187,7 @@ def _write_plan(
         )
 
 
-def _write_compliance(
-    root: Path,
-    campaign: str,
-    today: date,
-    trainings: tuple[TrainingRecord, ...],
-    absences: tuple[AbsenceRecord, ...],
-) -> Path:
+def _write_compliance(root: Path, campaign: str, today: date, hr: HRSheets) -> Path:
     workspace = open_workspace(root)
     with Store.open(workspace.database_path) as store:
         return write_compliance_workbook(
@@ -192,6 +196,7 @@ def _write_compliance(
             workspace.settings,
             campaign=campaign,
             today=today,
-            trainings=trainings,
-            absences=absences,
+            trainings=hr.trainings,
+            absences=hr.absences,
+            topups=hr.topups,
         )

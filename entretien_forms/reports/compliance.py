@@ -52,12 +52,14 @@ from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
     UNATTRIBUTED,
     CampaignForms,
+    FollowUp,
     ManagerProgress,
     Person,
     compute_follow_up,
     manager_progress,
+    owed_for_sure,
 )
-from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord
+from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment, TrainingRecord
 from entretien_forms.rules import (
     AGREEMENT_END_NOTE,
     BEFORE_LEAVE_NOTE,
@@ -187,20 +189,28 @@ def build_compliance_workbook(
     today: date,
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
+    topups: Iterable[TopUpPayment] = (),
 ) -> Report:
     """The four sheets (Salariés, État des lieux, Campagne, Synthèse), computed as of ``today``.
 
     Only trainings marked « réalisé » count as followed; the others are shown
-    as planned beside the état des lieux they could still change.
+    as planned beside the état des lieux they could still change. ``topups``
+    are the corrective top-ups HR has paid: each settles one found owed.
     """
-    trainings, absences = list(trainings), list(absences)
+    trainings, absences, topups = list(trainings), list(absences), list(topups)
     facts = compute_follow_up(
-        store, settings, campaign=campaign, today=today, trainings=trainings, absences=absences
+        store,
+        settings,
+        campaign=campaign,
+        today=today,
+        trainings=trainings,
+        absences=absences,
+        topups=topups,
     )
     people, unmatched, forms = facts.people, facts.unmatched, facts.forms
     workbook = Report(f"Suivi des entretiens professionnels — {campaign}")
     _employees_sheet(workbook, people, forms)
-    _reviews_sheet(workbook, people, settings.legal, today)
+    _reviews_sheet(workbook, facts, settings.legal, today)
     _campaign_sheet(workbook, people, forms)
     _summary_sheet(
         workbook,
@@ -208,8 +218,10 @@ def build_compliance_workbook(
         forms,
         settings,
         today,
+        facts=facts,
         trainings=trainings,
         absences=absences,
+        topups=topups,
         unmatched=unmatched,
     )
     return workbook
@@ -224,6 +236,7 @@ def write_compliance_workbook(
     today: date,
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
+    topups: Iterable[TopUpPayment] = (),
 ) -> Path:
     """Build and save atomically; a folder gets ``suivi-entretiens.xlsx`` inside it."""
     target = path / COMPLIANCE_FILE_NAME if path.is_dir() else path
@@ -234,6 +247,7 @@ def write_compliance_workbook(
         today=today,
         trainings=trainings,
         absences=absences,
+        topups=topups,
     )
     return save_atomically(workbook, target)
 
@@ -390,18 +404,15 @@ def _situation(review: Review, today: date, legal: LegalSettings) -> str:
     return "à venir"
 
 
-def _topup_state(review: Review) -> str:
+def _topup_state(review: Review, payment: TopUpPayment | None) -> str:
     topup = review.topup
+    if payment is not None:
+        return f"versé le {fr(payment.paid_on)}"
     if not topup.applies:
         return "non applicable (effectif sous le seuil)"
     if not topup.owed:
         return "non dû"
     return "dû si rien ne change" if review.provisional else "dû"
-
-
-def _owed(review: Review) -> bool:
-    """A top-up owed for sure: the review was held, or its deadline has passed."""
-    return review.topup.owed and not review.provisional
 
 
 def _review_rows(people: Sequence[Person], today: date) -> list[tuple[Person, Review]]:
@@ -418,7 +429,7 @@ def _review_rows(people: Sequence[Person], today: date) -> list[tuple[Person, Re
         if review is None:
             continue
         due_soon = review.held_on is None and review.due <= horizon
-        if due_soon or any(_owed(r) for r in person.assessment.reviews):
+        if due_soon or any(owed_for_sure(r) for r in person.assessment.reviews):
             found.append((person, review))
     found.sort(key=lambda pr: (pr[1].due, fold(pr[0].employee.nom), pr[0].employee.matricule))
     return found
@@ -485,19 +496,21 @@ _REVIEW_WRAPPED = (
 )
 
 
-def _reviews_sheet(
-    workbook: Report, people: Sequence[Person], legal: LegalSettings, today: date
-) -> None:
+def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, today: date) -> None:
     column = {h: i for i, h in enumerate(_REVIEW_HEADERS)}
     rows: list[list[Any]] = []
-    owed_count = owed_amount = feared_count = feared_amount = 0
-    for person, review in _review_rows(people, today):
+    owed_count = owed_amount = feared_count = feared_amount = paid_count = 0
+    paid_amount = 0.0
+    for person, review in _review_rows(facts.people, today):
         e = person.employee
         topup = review.topup
         amount = topup.amount if topup.owed else 0
-        others = [r for r in person.assessment.reviews if r is not review and _owed(r)]
+        others = [r for r in person.assessment.reviews if r is not review and owed_for_sure(r)]
         for r in (review, *others):
-            if _owed(r):
+            if (payment := facts.payment(e.matricule, r)) is not None:
+                paid_count += 1
+                paid_amount += r.topup.amount if payment.amount is None else payment.amount
+            elif owed_for_sure(r):
                 owed_count, owed_amount = owed_count + 1, owed_amount + r.topup.amount
             elif r.topup.owed:
                 feared_count, feared_amount = feared_count + 1, feared_amount + r.topup.amount
@@ -536,15 +549,17 @@ def _reviews_sheet(
                     if planned
                     else None
                 ),
-                _topup_state(review),
+                _topup_state(review, facts.payment(e.matricule, review)),
                 amount,
                 topup.deadline,
                 topup.reason,
                 _joined(
                     f"n° {r.number} à tenir au plus tard le {fr(r.due)} : {_euros(r.topup.amount)}"
+                    + (f", versé le {fr(p.paid_on)}" if p else "")
                     for r in others
+                    for p in [facts.payment(e.matricule, r)]
                 ),
-                sum(r.topup.amount for r in others) or None,
+                sum(r.topup.amount for r in others if not facts.payment(e.matricule, r)) or None,
                 review.rule,
                 readings,
                 remarks,
@@ -581,6 +596,7 @@ def _reviews_sheet(
         (
             ("Abondements dus (état des lieux tenu ou échu)", owed_count, owed_amount),
             ("Abondements à craindre si rien ne change", feared_count, feared_amount),
+            ("Abondements déjà versés (tableau des abondements)", paid_count, paid_amount),
         )
     ):
         bold = Font(bold=True)
@@ -661,8 +677,10 @@ def _summary_sheet(
     settings: Settings,
     today: date,
     *,
+    facts: FollowUp,
     trainings: Sequence[TrainingRecord],
     absences: Sequence[AbsenceRecord],
+    topups: Sequence[TopUpPayment],
     unmatched: Sequence[str],
 ) -> None:
     legal = settings.legal
@@ -682,7 +700,13 @@ def _summary_sheet(
     reviews_held = [r for r in reviews if r.held_on is not None and year_ago < r.held_on <= today]
     late_reviews = [r for r in reviews if r.held_on is None and r.due < today]
     soon_reviews = [r for r in reviews if r.held_on is None and today <= r.due <= horizon]
-    owed = [r for r in reviews if r.topup.owed and not r.provisional]
+    owed_all = [(p, r) for p in people for r in p.assessment.reviews if owed_for_sure(r)]
+    paid = [
+        (r, payment)
+        for p, r in owed_all
+        if (payment := facts.payment(p.employee.matricule, r)) is not None
+    ]
+    owed = [r for p, r in owed_all if facts.payment(p.employee.matricule, r) is None]
     feared = [r for r in reviews if r.topup.owed and r.provisional and r.due <= horizon]
     issued = len(forms.issued)
     returned = sum(1 for k in forms.issued if k in forms.returned)
@@ -751,13 +775,24 @@ def _summary_sheet(
     line(
         "Abondements correctifs dus",
         len(owed),
-        "états des lieux tenus ou échus ; vérifiez s'ils ont déjà été versés (détail : "
-        "feuille État des lieux)",
+        "états des lieux tenus ou échus, hors abondements déjà versés (tableau des abondements ; "
+        "détail : feuille État des lieux)",
     )
     line(
         "Montant des abondements correctifs dus",
         sum(r.topup.amount for r in owed),
         "à verser au CPF via la Caisse des dépôts (SAN-1, SAN-2)",
+        EURO_FORMAT,
+    )
+    line(
+        "Abondements correctifs versés",
+        len(paid),
+        "d'après le tableau des abondements tenu par les RH (abondements.xlsx)",
+    )
+    line(
+        "Montant des abondements correctifs versés",
+        sum(r.topup.amount if p.amount is None else p.amount for r, p in paid),
+        "montants du tableau, sinon le montant légal",
         EURO_FORMAT,
     )
     line(
@@ -809,6 +844,15 @@ def _summary_sheet(
         "suivies)",
     )
     line("Absences lues", len(absences))
+    line("Abondements versés lus", len(topups))
+    if facts.unsettled:
+        listed = [f"{p.matricule} ({fr(p.paid_on)})" for p in facts.unsettled]
+        shown = ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")
+        line(
+            "Versements sans abondement dû calculé",
+            len(facts.unsettled),
+            f"à vérifier (matricule inconnu, ou état des lieux non échu) : {shown}",
+        )
     if unmatched:
         shown = ", ".join(unmatched[:10]) + (" …" if len(unmatched) > 10 else "")
         line(

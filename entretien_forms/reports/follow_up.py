@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
 
 from entretien_forms.config import Settings
-from entretien_forms.reports.sheets import AbsenceRecord, TrainingRecord, matricule_key
+from entretien_forms.reports.sheets import (
+    AbsenceRecord,
+    TopUpPayment,
+    TrainingRecord,
+    matricule_key,
+)
 from entretien_forms.roster import Employee
 from entretien_forms.rules import (
     Absence,
@@ -23,6 +28,7 @@ from entretien_forms.rules import (
     EmployeeFacts,
     Interview,
     Occasion,
+    Review,
     Training,
     assess,
 )
@@ -211,15 +217,8 @@ def _rejections(
     return counts
 
 
-def assess_people(
-    settings: Settings,
-    employees: Sequence[Employee],
-    recorded: Mapping[str, Sequence[RecordedInterview]],
-    trainings: Sequence[TrainingRecord],
-    absences: Sequence[AbsenceRecord],
-    today: date,
-) -> tuple[list[Person], list[str]]:
-    """Assess everyone; also return the sheets' matricules that match nobody."""
+def _owners(employees: Sequence[Employee]) -> Callable[[str], str | None]:
+    """The roster matricule an HR sheet's matricule stands for (« 42 » for « 00042 »)."""
     keys: dict[str, str | None] = {}
     for e in employees:
         key = matricule_key(e.matricule)
@@ -229,6 +228,53 @@ def assess_people(
     def owner(matricule: str) -> str | None:
         return matricule if matricule in exact else keys.get(matricule_key(matricule))
 
+    return owner
+
+
+def owed_for_sure(review: Review) -> bool:
+    """A top-up owed whatever happens now: the review was held, or its deadline passed."""
+    return review.topup.owed and not review.provisional
+
+
+def settle_topups(
+    people: Sequence[Person], payments: Iterable[TopUpPayment]
+) -> tuple[dict[tuple[str, int], TopUpPayment], list[TopUpPayment]]:
+    """Which owed top-up each payment HR recorded settles, and the payments left over.
+
+    An employee's payments, oldest first, settle their owed top-ups, earliest
+    review first: HR pays them in that order, and a payment names no review.
+    Keys are (matricule, review number). A payment for nobody in the roster,
+    or beyond the top-ups owed, is left over for HR to check.
+    """
+    owner = _owners([p.employee for p in people])
+    owed = {
+        p.employee.matricule: sorted(
+            (r for r in p.assessment.reviews if owed_for_sure(r)), key=lambda r: r.due
+        )
+        for p in people
+    }
+    settled: dict[tuple[str, int], TopUpPayment] = {}
+    left: list[TopUpPayment] = []
+    for payment in sorted(payments, key=lambda p: (p.paid_on, p.row)):
+        who = owner(payment.matricule)
+        pending = owed.get(who, []) if who is not None else []
+        if not pending:
+            left.append(payment)
+            continue
+        settled[who or "", pending.pop(0).number] = payment
+    return settled, left
+
+
+def assess_people(
+    settings: Settings,
+    employees: Sequence[Employee],
+    recorded: Mapping[str, Sequence[RecordedInterview]],
+    trainings: Sequence[TrainingRecord],
+    absences: Sequence[AbsenceRecord],
+    today: date,
+) -> tuple[list[Person], list[str]]:
+    """Assess everyone; also return the sheets' matricules that match nobody."""
+    owner = _owners(employees)
     unmatched: list[str] = []
     done: dict[str, list[Training]] = defaultdict(list)
     planned: dict[str, list[TrainingRecord]] = defaultdict(list)
@@ -373,6 +419,11 @@ class FollowUp:
     people: list[Person]  # the most urgent first
     unmatched: list[str]  # matricules of the HR sheets that match nobody
     forms: CampaignForms
+    paid: dict[tuple[str, int], TopUpPayment]  # (matricule, review number) → its payment
+    unsettled: list[TopUpPayment]  # payments with no owed top-up to settle
+
+    def payment(self, matricule: str, review: Review) -> TopUpPayment | None:
+        return self.paid.get((matricule, review.number))
 
 
 def compute_follow_up(
@@ -383,6 +434,7 @@ def compute_follow_up(
     today: date,
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
+    topups: Iterable[TopUpPayment] = (),
 ) -> FollowUp:
     """The workbook's and ``entretien status``'s figures, computed once from the store."""
     submissions = store.submissions()
@@ -394,4 +446,7 @@ def compute_follow_up(
         list(absences),
         today,
     )
-    return FollowUp(people, unmatched, campaign_forms(store, campaign, submissions))
+    paid, unsettled = settle_topups(people, topups)
+    return FollowUp(
+        people, unmatched, campaign_forms(store, campaign, submissions), paid, unsettled
+    )

@@ -1,10 +1,11 @@
-"""Read the two optional sheets HR keeps by hand: trainings and absences.
+"""Read the optional sheets HR keeps by hand: trainings, absences, top-ups paid.
 
 The payroll export says nothing about trainings or leaves, yet the état des
 lieux (training criteria, SAN-1) and the return interviews (EPP-4) depend on
-them. HR keeps them in a spreadsheet of its own, typed by hand, so they are
-read with the roster's tolerance: any format ``roster._sources`` reads (xlsx,
-CSV in any usual encoding and separator), a header found under title rows,
+them; nor does it say which corrective top-ups (SAN-1) were already paid.
+HR keeps them in a spreadsheet of its own, typed by hand, so they are read
+with the roster's tolerance: any format ``roster._sources`` reads (xlsx, CSV
+in any usual encoding and separator), a header found under title rows,
 column names matched as people write them, dates in every usual form. A bad
 row never stops the reading: it is kept, or skipped with a French problem
 located as the user sees it (row number as in Excel, column header as
@@ -80,6 +81,16 @@ class AbsenceRecord:
 
 
 @dataclass(frozen=True)
+class TopUpPayment:
+    """A corrective top-up paid into an employee's CPF, as HR recorded it."""
+
+    matricule: str
+    paid_on: date
+    amount: float | None  # as written; None when the sheet does not say
+    row: int
+
+
+@dataclass(frozen=True)
 class HRSheet(HasProblems, Generic[RecordT]):
     """A sheet once read: its records, and every problem met on the way."""
 
@@ -89,6 +100,9 @@ class HRSheet(HasProblems, Generic[RecordT]):
     columns: Mapping[str, str]  # canonical field → header as written
     records: tuple[RecordT, ...]
     problems: tuple[Problem, ...]
+
+
+AnyHRSheet = HRSheet[TrainingRecord] | HRSheet[AbsenceRecord] | HRSheet[TopUpPayment]
 
 
 # ---------------------------------------------------------------------------
@@ -765,3 +779,59 @@ def read_absences(
         )
 
     return _read_records(path, _ABSENCES, settings, convert)
+
+
+# ---------------------------------------------------------------------------
+# Corrective top-ups paid
+# ---------------------------------------------------------------------------
+
+_TOPUPS = _Layout(
+    what="abondements versés",
+    columns=(
+        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column(
+            "paid_on",
+            "la date du versement",
+            (
+                "Date du versement",
+                "Date de versement",
+                "Versé le",
+                "Date de paiement",
+                "Payé le",
+                "Date",
+            ),
+            required=True,
+        ),
+        _Column(
+            "amount",
+            "le montant",
+            ("Montant", "Montant versé", "Montant de l'abondement", "Abondement", "Somme"),
+        ),
+    ),
+)
+
+
+def read_topups(
+    path: Path, *, today: date, settings: RosterSettings | None = None
+) -> HRSheet[TopUpPayment]:
+    """The corrective top-ups HR has paid (abondement correctif, SAN-1), one per row.
+
+    Each payment settles one top-up the rules found owed; the workbook shows
+    the rest as still to pay. A payment dated in the future is refused: HR
+    records what was paid, not what is planned.
+    """
+
+    def convert(cells: _Cells) -> TopUpPayment | None:
+        matricule = cells.required_text("matricule")
+        paid_on = cells.required_date("paid_on", today)
+        if not cells.failed and paid_on > today:
+            cells.fail(
+                "paid_on",
+                f"date de versement dans le futur ({paid_on:%d/%m/%Y}) ; n'indiquez que les "
+                "abondements déjà versés.",
+            )
+        if cells.failed:
+            return None
+        return TopUpPayment(matricule, paid_on, cells.decimal("amount"), cells.row)
+
+    return _read_records(path, _TOPUPS, settings, convert)

@@ -18,15 +18,16 @@ beside it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
 from entretien_forms.config import Settings
-from entretien_forms.reports.build import read_hr_sheets
+from entretien_forms.reports.build import HRSheets, read_hr_sheets
 from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
+    FollowUp,
     ManagerProgress,
     Person,
     compute_follow_up,
@@ -35,7 +36,7 @@ from entretien_forms.reports.follow_up import (
 from entretien_forms.reports.followed import followed_trainings
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
-    HRSheet,
+    TopUpPayment,
     TrainingRecord,
 )
 from entretien_forms.rules import Occasion, Status, add_months
@@ -109,6 +110,7 @@ class ReviewDue:
     topup_applies: bool  # the company is at or above the headcount threshold (SAN-1)
     topup_amount: int  # the corrective CPF top-up it owes as things stand, 0 if none
     topup_provisional: bool  # owed only "si rien ne change" (the review can still avoid it)
+    topup_paid_on: date | None = None  # HR recorded its payment (abondements sheet)
 
     @property
     def situation_label(self) -> str:
@@ -129,6 +131,7 @@ class ReviewDue:
             "topup_applies": self.topup_applies,
             "topup_amount": self.topup_amount,
             "topup_provisional": self.topup_provisional,
+            "topup_paid_on": self.topup_paid_on.isoformat() if self.topup_paid_on else None,
         }
 
 
@@ -167,28 +170,15 @@ class CampaignStatus:
         }
 
 
-@dataclass(frozen=True)
-class FollowUpInputs:
-    """The HR sheets and declared trainings ``entretien report`` would use, once read."""
-
-    trainings: tuple[TrainingRecord, ...]
-    absences: tuple[AbsenceRecord, ...]
-    sheets: tuple[HRSheet[TrainingRecord] | HRSheet[AbsenceRecord], ...]
-
-
-def workspace_inputs(workspace: Workspace, store: Store, *, today: date) -> FollowUpInputs:
+def workspace_inputs(workspace: Workspace, store: Store, *, today: date) -> HRSheets:
     """Read what the workbook is computed from, so that status shows the workbook's figures.
 
-    The same files as ``build_reports`` finds on its own (``formations.xlsx`` /
-    ``.csv`` and ``absences.xlsx`` / ``.csv`` at the workspace's root), plus
-    the trainings declared as followed in the returned forms.
+    The same files as ``build_reports`` finds on its own (trainings, absences
+    and top-ups paid, at the workspace's root), plus the trainings declared as
+    followed in the returned forms.
     """
     hr = read_hr_sheets(workspace, today=today)
-    return FollowUpInputs(
-        trainings=hr.trainings + tuple(followed_trainings(store)),
-        absences=hr.absences,
-        sheets=hr.sheets,
-    )
+    return replace(hr, trainings=hr.trainings + tuple(followed_trainings(store)))
 
 
 def campaign_status(
@@ -199,6 +189,7 @@ def campaign_status(
     today: date,
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
+    topups: Iterable[TopUpPayment] = (),
     limit: int | None = DEFAULT_LIMIT,
 ) -> CampaignStatus:
     """Statuses, campaign progress and the most urgent deadlines; ``limit=None`` keeps all.
@@ -207,13 +198,19 @@ def campaign_status(
     the same ones, both show the same figures.
     """
     facts = compute_follow_up(
-        store, settings, campaign=campaign, today=today, trainings=trainings, absences=absences
+        store,
+        settings,
+        campaign=campaign,
+        today=today,
+        trainings=trainings,
+        absences=absences,
+        topups=topups,
     )
     people = facts.people
     statuses = Counter(p.assessment.status for p in people)
     managers, total = manager_progress(people, facts.forms)
     deadlines = [_deadline(p) for p in people if p.assessment.next_due is not None]
-    reviews = _reviews_due(people, today, settings.legal.warning_days)
+    reviews = _reviews_due(facts, today, settings.legal.warning_days)
     return CampaignStatus(
         campaign=campaign,
         today=today,
@@ -245,7 +242,7 @@ def _deadline(person: Person) -> Deadline:
     )
 
 
-def _reviews_due(people: Sequence[Person], today: date, warning_days: int) -> list[ReviewDue]:
+def _reviews_due(facts: FollowUp, today: date, warning_days: int) -> list[ReviewDue]:
     """Each employee's état des lieux to act on, when late or due within 12 months.
 
     The rows of the État des lieux sheet that still call for a meeting (that
@@ -253,7 +250,7 @@ def _reviews_due(people: Sequence[Person], today: date, warning_days: int) -> li
     """
     horizon = add_months(today, REVIEW_HORIZON_MONTHS)
     found: list[tuple[Person, ReviewDue]] = []
-    for person in people:
+    for person in facts.people:
         review = person.assessment.review
         if review is None or review.held_on is not None or review.due > horizon:
             continue
@@ -280,6 +277,9 @@ def _reviews_due(people: Sequence[Person], today: date, warning_days: int) -> li
                     topup_applies=review.topup.applies,
                     topup_amount=review.topup.amount if review.topup.owed else 0,
                     topup_provisional=review.topup.owed and review.provisional,
+                    topup_paid_on=paid.paid_on
+                    if (paid := facts.payment(e.matricule, review))
+                    else None,
                 ),
             )
         )

@@ -601,3 +601,24 @@ def test_without_a_roster_says_to_import_one(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.output
     assert json.loads(as_json.stdout) == {"error": result.stderr[len("Erreur : ") : -1]}
+
+
+def test_a_roster_with_nobody_still_employed_says_to_import_a_newer_one(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+    roster = tmp_path / "anciens.csv"
+    roster.write_text(
+        "Matricule;Nom;Prénom;Date d'entrée;Poste;Date de sortie\n"
+        "1;Martin;Claire;01/02/2012;Directrice;30/06/2020\n",
+        encoding="utf-8",
+    )
+    runner.invoke(cli, ["-w", str(root), "roster", "import", str(roster)])
+
+    result = runner.invoke(cli, ["-w", str(root), "status"])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Erreur : la dernière liste des salariés importée ne compte aucun salarié actif. "
+        "Importez une liste à jour : « entretien roster import FICHIER ».\n"
+    )

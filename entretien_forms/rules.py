@@ -58,6 +58,17 @@ END_OF_CAREER_WINDOW_YEARS = 2
 
 FORMER_REGIME = "avant-2025"
 
+# OLD-0: loi n° 2014-288 du 5 mars 2014. Nothing is due before this day; for
+# earlier hires (and earlier interviews) the periods count from it.
+LAW_2014 = date(2014, 3, 7)
+# OLD-1: ord. 2020-387 as amended by ord. 2020-1501. Interviews due in this span
+# could be held until its last day; the ministry tolerated them until the next date.
+COVID_FROM = date(2020, 1, 1)
+COVID_UNTIL = date(2021, 6, 30)
+COVID_TOLERANCE_UNTIL = date(2021, 9, 30)
+# OLD-2: loi 2021-689. The corrective top-up is owed from this day at the earliest.
+TOPUP_FROM = date(2021, 10, 1)
+
 Occasion = Literal[
     "premiere_annee",
     "periodique",
@@ -68,8 +79,8 @@ Occasion = Literal[
     "etat_des_lieux",
 ]
 TrainingKind = Literal["formation", "apprentissage", "bilan", "vae"]
-Status = Literal["a_jour", "a_planifier", "en_retard", "sorti", "non_concerne"]
-InterviewSource = Literal["fichier_salaries", "entretien_enregistre"]
+Status = Literal["a_jour", "a_planifier", "a_verifier", "en_retard", "sorti", "non_concerne"]
+InterviewSource = Literal["fichier_salaries", "entretien_enregistre", "historique_rh"]
 
 OCCASION_LABELS: dict[Occasion, str] = {
     "premiere_annee": "premier entretien professionnel",
@@ -83,6 +94,7 @@ OCCASION_LABELS: dict[Occasion, str] = {
 SOURCE_LABELS: dict[InterviewSource, str] = {
     "fichier_salaries": "fichier salariés",
     "entretien_enregistre": "entretien enregistré",
+    "historique_rh": "historique des entretiens (RH)",
 }
 # EPP-4 (maladie only when long, see _is_long_sick_leave); EPP-4b adds the two last.
 RETURN_TRIGGERS: frozenset[AbsenceKind] = frozenset(
@@ -137,6 +149,19 @@ REVIEW_NOTE = (
     "années complètes, sans les congés non assimilés à du temps de travail ; l'état des lieux "
     "a donc lieu avant l'année d'ancienneté suivante."
 )
+OLD_LAW_NOTE = (
+    "Loi du 5 mars 2014 (OLD-0) : aucune obligation avant le 07/03/2014 ; pour un salarié "
+    "embauché avant, les périodes comptent à partir de ce jour."
+)
+COVID_NOTE = (
+    "Report lié à la crise sanitaire (OLD-1, ord. 2020-387 modifiée par ord. 2020-1501) : "
+    "entretiens et états des lieux dus entre le 01/01/2020 et le 30/06/2021 pouvaient être "
+    "tenus jusqu'au 30/06/2021 (tolérance du ministère jusqu'au 30/09/2021)."
+)
+TOPUP_START_NOTE = (
+    "Abondement correctif exigible au plus tôt le 01/10/2021 (OLD-2, loi 2021-689) : pour un "
+    "état des lieux dû avant, l'échéance de versement est calculée à partir du 30/09/2021."
+)
 REVIEW_ACROSS_T0_NOTE = (
     "Période à cheval sur la réforme : les entretiens dus avant le 26/10/2025 selon l'ancien "
     "régime sont comptés parmi les entretiens dus (point incertain)."
@@ -187,6 +212,7 @@ class Interview:
 
     held_on: date
     occasion: Occasion = "periodique"
+    source: InterviewSource = "entretien_enregistre"
 
 
 @dataclass(frozen=True)
@@ -231,6 +257,13 @@ class EmployeeFacts:
     trainings: tuple[Training, ...] = ()
     progressions: tuple[date, ...] = ()  # salary or professional progression dates
     midcareer_visit_on: date | None = None
+    last_review_in_roster: date | None = None
+    # What the tool knows and what it doesn't (legal-rules.md): every interview held
+    # since this day is known; before it, only those listed. None: the whole history
+    # since hire is known (HR's history sheet, or a hire the tool has followed).
+    history_known_since: date | None = None
+    # False when no trainings sheet was given: no training found then proves nothing.
+    trainings_known: bool = True
 
     @classmethod
     def from_employee(
@@ -242,8 +275,10 @@ class EmployeeFacts:
         trainings: Sequence[Training] = (),
         progressions: Sequence[date] = (),
         midcareer_visit_on: date | None = None,
+        history_known_since: date | None = None,
+        trainings_known: bool = True,
     ) -> EmployeeFacts:
-        """The roster gives the identity, the last interview and maybe an absence.
+        """The roster gives the identity, the last interview and EDL, and maybe an absence.
 
         The store and the HR sheets give the rest; a leave given both ways counts once.
         """
@@ -259,6 +294,9 @@ class EmployeeFacts:
             trainings=tuple(trainings),
             progressions=tuple(progressions),
             midcareer_visit_on=midcareer_visit_on,
+            last_review_in_roster=getattr(employee, "date_dernier_etat_des_lieux", None),
+            history_known_since=history_known_since,
+            trainings_known=trainings_known,
         )
 
 
@@ -306,17 +344,25 @@ class Obligation:
     held_on: date | None = None
     missed: bool = False
     inference: str | None = None
+    # "À vérifier": the fact the tool lacks to say whether it was held in time.
+    unknown: str | None = None
 
     @property
     def pending(self) -> bool:
         return self.held_on is None and not self.missed
 
     @property
+    def kept(self) -> bool:
+        """Held by its deadline (held late is not held, for the état des lieux)."""
+        return self.held_on is not None and self.held_on <= self.due
+
+    @property
     def label(self) -> str:
         return OCCASION_LABELS[self.occasion]
 
     def describe(self) -> str:
-        return f"{self.label} au plus tard le {fr(self.due)} ({self.reason})"
+        text = f"{self.label} au plus tard le {fr(self.due)} ({self.reason})"
+        return f"{text} ; à vérifier : {self.unknown}" if self.unknown else text
 
 
 @dataclass(frozen=True)
@@ -338,6 +384,8 @@ class TopUp:
     amount: int
     deadline: date | None
     reason: str
+    # Neither owed nor cleared: the missing facts, named (never a top-up on a presumption).
+    to_check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +414,10 @@ class Review:
     progression: bool
     topup: TopUp
     notes: tuple[str, ...] = ()
+    # Whether the interviews due in the period are known (False: some history is missing).
+    interviews_known: bool = True
+    # Its due date passed and the tool cannot tell whether it was held: the missing fact.
+    unknown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -395,6 +447,32 @@ class Assessment:
     @property
     def topup(self) -> TopUp | None:
         return self.review.topup if self.review else None
+
+    @property
+    def next_interview(self) -> Obligation | None:
+        """The next professional interview due, whatever the état des lieux."""
+        return next((o for o in self.obligations if o.occasion != "etat_des_lieux"), None)
+
+    @property
+    def next_review(self) -> Obligation | None:
+        """The next état des lieux due: shown apart, so neither hides the other."""
+        return next((o for o in self.obligations if o.occasion == "etat_des_lieux"), None)
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """What HR must check before a figure can be definite, once each."""
+        found: list[str] = []
+        for obligation in (*self.obligations, *self.history):
+            if obligation.unknown:
+                found.append(
+                    f"{obligation.label} dû le {fr(obligation.due)} : {obligation.unknown}"
+                )
+        for review in self.reviews:
+            if review.topup.to_check:
+                found.append(
+                    f"abondement de l'état des lieux n° {review.number} : {review.topup.to_check}"
+                )
+        return tuple(dict.fromkeys(found))
 
     @property
     def inferences(self) -> tuple[str, ...]:
@@ -438,17 +516,34 @@ def _former_period(legal: LegalSettings) -> int:
     return legal.agreement_period_years or FORMER_PERIOD_YEARS
 
 
+def _deferred(step: _Step) -> _Step:
+    """OLD-1: a deadline in the covid span moves to its last day, and says so."""
+    if not COVID_FROM <= step.due < COVID_UNTIL:
+        return step
+    return _Step(
+        COVID_UNTIL,
+        f"{step.reason} ; échéance du {fr(step.due)} reportée au {fr(COVID_UNTIL)} "
+        "(crise sanitaire)",
+        f"{step.rule}, OLD-1",
+        step.inference or COVID_NOTE,
+    )
+
+
 def _first_due(hired: date, legal: LegalSettings) -> _Step:
     hire = fr(hired)
     old_period = _former_period(legal)
-    old_due = add_years(hired, old_period)
+    # OLD-0: for a hire before the 2014 law, the period counts from the law.
+    before_law = hired < LAW_2014
+    old_due = add_years(max(hired, LAW_2014), old_period)
+    since = (
+        f"embauché le {hire}, avant la loi du 5 mars 2014 : premier entretien au plus tard le "
+        f"{fr(old_due)}, {_years(old_period)} après son entrée en vigueur le {fr(LAW_2014)}"
+        if before_law
+        else f"embauché le {hire} : premier entretien {_years(old_period)} après l'embauche"
+    )
+    rule = "OLD-0" if before_law else "avant-2025"
     if _former(legal):
-        return _Step(
-            old_due,
-            f"embauché le {hire} : premier entretien {_years(old_period)} après l'embauche "
-            "(régime avant 2025)",
-            "avant-2025",
-        )
+        return _deferred(_Step(old_due, f"{since} (régime avant 2025)", rule))
     if hired >= T0:
         months = legal.first_interview_months
         within = "dans l'année" if months == 12 else f"dans les {months} mois"
@@ -456,13 +551,19 @@ def _first_due(hired: date, legal: LegalSettings) -> _Step:
             add_months(hired, months), f"embauché le {hire} : premier entretien {within}", "EPP-1"
         )
     if old_due < T0:
-        return _Step(
-            old_due,
-            f"embauché le {hire} sans entretien : premier entretien dû le {fr(old_due)} "
-            f"(embauche + {_years(old_period)}, ancien régime), dépassé avant la réforme du "
-            "26/10/2025, non reporté",
-            "transition",
-            TRANSITION_NOTE,
+        reason = (
+            since
+            if before_law
+            else f"embauché le {hire} sans entretien : premier entretien dû le {fr(old_due)} "
+            f"(embauche + {_years(old_period)}, ancien régime)"
+        )
+        return _deferred(
+            _Step(
+                old_due,
+                f"{reason}, dépassé avant la réforme du 26/10/2025, non reporté",
+                "OLD-0" if before_law else "transition",
+                TRANSITION_NOTE,
+            )
         )
     due = min(old_due, HIRED_BEFORE_T0_DEADLINE)
     return _Step(
@@ -516,22 +617,27 @@ def _new_regime_due(last: date, legal: LegalSettings) -> _Step:
 def _next_due(last: date, legal: LegalSettings) -> _Step:
     held = fr(last)
     old_period = _former_period(legal)
-    old_due = add_years(last, old_period)
+    old_due = add_years(max(last, LAW_2014), old_period)
+    since = (
+        f"dernier entretien le {held}, avant la loi du 5 mars 2014 : période comptée à partir "
+        f"du {fr(LAW_2014)} + {_years(old_period)}"
+        if last < LAW_2014
+        else f"dernier entretien le {held} + {_years(old_period)}"
+    )
+    rule = "OLD-0" if last < LAW_2014 else "avant-2025"
     if _former(legal):
-        return _Step(
-            old_due,
-            f"dernier entretien le {held} + {_years(old_period)} (régime avant 2025)",
-            "avant-2025",
-        )
+        return _deferred(_Step(old_due, f"{since} (régime avant 2025)", rule))
     if last >= T0:
         return _new_regime_due(last, legal)
     if old_due < T0:
-        return _Step(
-            old_due,
-            f"dernier entretien le {held} + {_years(old_period)} (ancien régime) : échéance "
-            f"du {fr(old_due)} dépassée avant la réforme du 26/10/2025, non reportée",
-            "transition",
-            TRANSITION_NOTE,
+        return _deferred(
+            _Step(
+                old_due,
+                f"{since} (ancien régime) : échéance du {fr(old_due)} dépassée avant la "
+                "réforme du 26/10/2025, non reportée",
+                "OLD-0" if last < LAW_2014 else "transition",
+                TRANSITION_NOTE,
+            )
         )
     step = _new_regime_due(last, legal)
     return _Step(
@@ -549,7 +655,11 @@ def _first_after(days: Sequence[date], after: date, *, inclusive: bool = False) 
 
 
 def _periodic(hired: date, held: Sequence[date], legal: LegalSettings) -> list[Obligation]:
-    """Replay the cycle: each interview, whatever its occasion, restarts the period."""
+    """Replay the cycle: each interview, whatever its occasion, restarts the period.
+
+    Only the interviews known are replayed; ``_unknown_history`` then says which
+    obligations an interview the tool does not know of could have met.
+    """
     out: list[Obligation] = []
     anchor: date | None = None
     while True:
@@ -564,7 +674,7 @@ def _periodic(hired: date, held: Sequence[date], legal: LegalSettings) -> list[O
             Obligation(
                 occasion=occasion,
                 rule=step.rule,
-                window_start=start,
+                window_start=max(start, LAW_2014),
                 due=step.due,
                 reason=step.reason,
                 held_on=following,
@@ -574,6 +684,57 @@ def _periodic(hired: date, held: Sequence[date], legal: LegalSettings) -> list[O
         if following is None:
             return out
         anchor = following
+
+
+def history_unknown(since: date) -> str:
+    """The missing fact, named as HR will read it."""
+    return f"historique des entretiens avant le {fr(since)} inconnu"
+
+
+def _unknown_history(
+    obligations: Sequence[Obligation], since: date | None, today: date, legal: LegalSettings
+) -> list[Obligation]:
+    """Obligations an unknown interview could have met become « à vérifier », never late.
+
+    Before ``since`` the tool knows only some interviews: an obligation whose
+    window opened before that day and that the known interviews do not meet
+    may have been met by one it does not know of. The one exception is the
+    periodic interview still pending: with no interview known since ``since``
+    for a whole period, it is late whatever happened before.
+    """
+    if since is None:
+        return list(obligations)
+    out: list[Obligation] = []
+    for o in obligations:
+        if o.kept or o.window_start >= since:
+            out.append(o)
+            continue
+        if o.pending and o.occasion in ("premiere_annee", "periodique"):
+            bound = _next_due(since, legal)
+            if bound.due < today:
+                out.append(
+                    replace(
+                        o,
+                        rule=bound.rule,
+                        window_start=since,
+                        due=bound.due,
+                        reason=f"aucun entretien connu depuis le {fr(since)}, historique "
+                        f"antérieur inconnu : au plus tard le {fr(bound.due)} même si le "
+                        "dernier avait eu lieu ce jour-là",
+                        inference=bound.inference,
+                    )
+                )
+                continue
+            out.append(
+                replace(
+                    o,
+                    unknown=f"{history_unknown(since)} ; au plus tard le {fr(bound.due)} si un "
+                    "entretien a eu lieu juste avant",
+                )
+            )
+            continue
+        out.append(replace(o, unknown=history_unknown(since)))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -752,9 +913,18 @@ class _Seniority:
             current = following
 
 
+@dataclass(frozen=True)
+class _Criteria:
+    """SAN-1's two failures, each True (failed), False (met) or None (not known)."""
+
+    interviews: bool | None
+    training: bool | None
+    unknown_interviews: str  # the missing facts, named, for when they are None
+    unknown_training: str
+
+
 def _topup(
-    interviews_held: bool,
-    non_mandatory_training: bool,
+    criteria: _Criteria,
     reference: date,
     provisional: bool,
     legal: LegalSettings,
@@ -770,27 +940,57 @@ def _topup(
             reason=f"effectif de {headcount} salariés, sous le seuil de "
             f"{legal.topup_threshold} : pas d'abondement correctif (SAN-1)",
         )
-    missing = []
-    if not interviews_held:
-        missing.append("des entretiens dus n'ont pas eu lieu")
-    if not non_mandatory_training:
-        missing.append("aucune formation non obligatoire")
+    failures = {
+        "des entretiens dus n'ont pas eu lieu": criteria.interviews,
+        "aucune formation non obligatoire": criteria.training,
+    }
+    missing = [text for text, failed in failures.items() if failed]
+    unknown = [
+        text
+        for text, failed in (
+            (criteria.unknown_interviews, criteria.interviews),
+            (criteria.unknown_training, criteria.training),
+        )
+        if failed is None
+    ]
+    met = [failed is False for failed in failures.values()]
     if legal.topup_trigger == "ou":
-        owed = bool(missing)
+        owed, cleared = bool(missing), not missing and not unknown
         rule = "l'une des deux conditions suffit (lecture « ou »)"
     else:
-        owed = len(missing) == 2
+        owed, cleared = len(missing) == 2, any(met)
         rule = "les deux conditions réunies (lecture « et »)"
     when = "si rien ne change, " if provisional else ""
     if owed:
-        deadline = end_of_next_quarter(reference)
+        # OLD-2: never owed before 01/10/2021; SAN-2 counts the quarter from then.
+        deadline = end_of_next_quarter(max(reference, TOPUP_FROM - timedelta(days=1)))
         reason = (
             f"sur {_years(years)} : {' et '.join(missing)} ; {rule} : {when}abondement de "
             f"{_euros(legal.topup_amount)} au CPF à verser au plus tard le {fr(deadline)} "
             "(SAN-1, SAN-2)"
         )
+        if reference < TOPUP_FROM:
+            reason += " ; exigible au plus tôt le 01/10/2021 (OLD-2)"
         return TopUp(True, True, legal.topup_amount, deadline, reason)
+    if not cleared:
+        to_check = " ; ".join(unknown)
+        found = f"{' et '.join(missing)} ; " if missing else ""
+        return TopUp(
+            applies=True,
+            owed=False,
+            amount=0,
+            deadline=None,
+            reason=f"sur {_years(years)} : {found}{rule} : à vérifier, faute de savoir si "
+            f"{to_check} (SAN-1)",
+            to_check=to_check,
+        )
     found = " et ".join(missing) if missing else "entretiens tenus et formation non obligatoire"
+    if not missing and any(met) and not all(met):
+        found = (
+            "formation non obligatoire suivie"
+            if criteria.training is False
+            else "entretiens dus tous tenus"
+        )
     return TopUp(
         applies=True,
         owed=False,
@@ -814,7 +1014,12 @@ def _reviews(
     headcount: int,
 ) -> list[Review]:
     hired = facts.hired_on
-    seniority = _Seniority(hired, absences, today)
+    # OLD-0: seniority for the état des lieux counts from the 2014 law at the earliest.
+    before_law = hired < LAW_2014
+    seniority = _Seniority(max(hired, LAW_2014), absences, today)
+    since = facts.history_known_since
+    if since is not None and since <= hired:
+        since = None
     former = _former(legal)
     new_period = max(1, legal.review_period_years)
     reviews_held = sorted({i.held_on for i in interviews if i.occasion == "etat_des_lieux"})
@@ -844,14 +1049,27 @@ def _reviews(
         window_start, left_out = seniority.reached(mark)
         due = seniority.reached(mark + 1)[0] - timedelta(days=1)
         period_start = seniority.reached(previous_mark)[0]
-        reason = (
-            f"{_years(mark)} d'ancienneté le {fr(window_start)} : état des lieux avant "
-            f"{_years(mark + 1)} d'ancienneté, au plus tard le {fr(due)}"
-        )
+        if before_law:
+            reason = (
+                f"embauché le {fr(hired)}, avant la loi du 5 mars 2014 : {_years(mark)} comptés "
+                f"depuis le {fr(LAW_2014)} le {fr(window_start)}, état des lieux au plus tard "
+                f"le {fr(due)} (OLD-0)"
+            )
+            if number == 1:
+                notes.append(OLD_LAW_NOTE)
+        else:
+            reason = (
+                f"{_years(mark)} d'ancienneté le {fr(window_start)} : état des lieux avant "
+                f"{_years(mark + 1)} d'ancienneté, au plus tard le {fr(due)}"
+            )
         if left_out:
             reason += f" ({left_out} jours de congé non assimilé à du temps de travail décomptés)"
         if rule == "transition":
             reason += " ; échéance de l'ancien régime dépassée avant la réforme, non reportée"
+        if rule != "EDL-1" and COVID_FROM <= due < COVID_UNTIL:
+            reason += f" ; reportée au {fr(COVID_UNTIL)} (crise sanitaire, OLD-1)"
+            rule, due = f"{rule}, OLD-1", COVID_UNTIL
+            notes.append(COVID_NOTE)
         if (
             number == 1
             and rule == "EDL-1"
@@ -870,15 +1088,21 @@ def _reviews(
             held_on = _first_after(reviews_held, used)
         else:
             held_on = _first_after(reviews_held, window_start, inclusive=True)
+        unknown = None
         if held_on is not None:
             reference, provisional = held_on, False
         else:
             reference, provisional = due, due >= today
+            if since is not None and window_start < since and due < today:
+                unknown = f"tenue de l'état des lieux inconnue ({history_unknown(since)})"
         cutoff = min(reference, today)
         counted = [o for o in due_interviews if period_start < o.due <= cutoff]
         # Held late is not held: otherwise one interview at review time would
         # make up for years without any, which is what SAN-1 sanctions.
-        missed = tuple(o for o in counted if o.held_on is None or o.held_on > o.due)
+        missed = tuple(o for o in counted if not o.kept and not o.unknown)
+        interviews_known = bool(missed) or (
+            (since is None or since <= period_start) and not any(o.unknown for o in counted)
+        )
         late = [o for o in missed if o.held_on is not None]
         if late:
             listed = ", ".join(
@@ -896,6 +1120,17 @@ def _reviews(
         ]
         training = any(_counts_as_training(t, legal) for t in trainings)
         non_mandatory = any(_counts_as_training(t, legal) and not t.mandatory for t in trainings)
+        criteria = _Criteria(
+            interviews=bool(missed) if interviews_known else None,
+            training=False if non_mandatory else (True if facts.trainings_known else None),
+            unknown_interviews=(
+                f"les entretiens dus ont été tenus ({history_unknown(since)})"
+                if since is not None
+                else "les entretiens dus ont été tenus"
+            ),
+            unknown_training="une formation non obligatoire a été suivie (aucun tableau des "
+            "formations)",
+        )
         out.append(
             Review(
                 number=number,
@@ -909,14 +1144,15 @@ def _reviews(
                 period_end=reference,
                 provisional=provisional,
                 interviews_held=not missed,
+                interviews_known=interviews_known,
+                unknown=unknown,
                 missed_interviews=missed,
                 training=training,
                 non_mandatory_training=non_mandatory,
                 certification=any(t.certifying for t in trainings),
                 progression=any(period_start < p <= cutoff for p in facts.progressions),
                 topup=_topup(
-                    not missed,
-                    non_mandatory,
+                    criteria,
                     reference,
                     provisional,
                     legal,
@@ -942,6 +1178,7 @@ def _review_obligation(review: Review) -> Obligation:
         reason=review.reason,
         held_on=review.held_on,
         inference=review.notes[0] if review.notes else None,
+        unknown=review.unknown,
     )
 
 
@@ -954,6 +1191,7 @@ def _status_label(status: Status, legal: LegalSettings) -> str:
     return {
         "a_jour": "à jour",
         "a_planifier": f"à planifier dans les {legal.warning_days} jours",
+        "a_verifier": "à vérifier",
         "en_retard": "en retard",
         "sorti": "sorti",
         "non_concerne": "non concerné",
@@ -963,9 +1201,21 @@ def _status_label(status: Status, legal: LegalSettings) -> str:
 def _usable_facts(
     facts: EmployeeFacts, today: date, notes: list[str]
 ) -> tuple[list[Interview], list[Absence]]:
-    """Keep reading past bad records: each one set aside is named in a note."""
+    """Keep reading past bad records: each one set aside is named in a note.
+
+    The roster's last état des lieux is one more interview held, of that occasion.
+    """
     interviews: list[Interview] = []
-    for interview in facts.interviews:
+    stated = facts.last_review_in_roster
+    roster_review = (
+        [Interview(stated, "etat_des_lieux", "fichier_salaries")]
+        if stated is not None
+        and not any(
+            i.held_on == stated and i.occasion == "etat_des_lieux" for i in facts.interviews
+        )
+        else []
+    )
+    for interview in (*facts.interviews, *roster_review):
         if interview.held_on > today:
             notes.append(f"Entretien daté du {fr(interview.held_on)}, dans le futur : ignoré.")
         elif interview.held_on < facts.hired_on:
@@ -996,14 +1246,14 @@ def _usable_facts(
 def _last_interview(
     facts: EmployeeFacts, interviews: Sequence[Interview], today: date
 ) -> LastInterview | None:
-    recorded = max((i.held_on for i in interviews), default=None)
+    latest = max(interviews, key=lambda i: i.held_on, default=None)
     roster = facts.last_interview_in_roster
     if roster is not None and (roster > today or roster < facts.hired_on):
         roster = None
-    if roster is not None and (recorded is None or roster > recorded):
+    if roster is not None and (latest is None or roster > latest.held_on):
         return LastInterview(roster, "fichier_salaries")
-    if recorded is not None:
-        return LastInterview(recorded, "entretien_enregistre")
+    if latest is not None:
+        return LastInterview(latest.held_on, latest.source)
     return None
 
 
@@ -1041,21 +1291,30 @@ def assess(facts: EmployeeFacts, today: date, legal: LegalSettings, headcount: i
         return closed("sorti", f"Sorti le {fr(facts.left_on)} : plus d'entretien à prévoir.")
 
     held = sorted({i.held_on for i in interviews} | ({last.held_on} if last else set()))
-    if facts.last_interview_in_roster is not None and not facts.interviews:
+    since = facts.history_known_since
+    if since is not None and since <= facts.hired_on:
+        since = None
+    if since is not None:
         notes.append(
-            "Historique incomplet : seul le dernier entretien est connu (fichier salariés) ; "
-            "les entretiens plus anciens ne sont pas comptés."
+            f"Historique incomplet : {history_unknown(since)} ; les échéances qu'il "
+            "décide sont « à vérifier », jamais comptées en retard. Complétez-le avec "
+            "l'historique des entretiens (historique.xlsx)."
         )
     if facts.born_on is None and not _former(legal):
         notes.append(
             "Date de naissance inconnue : entretiens de mi-carrière et de fin de carrière "
             "non calculés."
         )
-    due_interviews = [
-        *_periodic(facts.hired_on, held, legal),
-        *_leave_obligations(facts, absences, held, today, legal, notes),
-        *_age_obligations(facts, held, today, legal),
-    ]
+    due_interviews = _unknown_history(
+        [
+            *_periodic(facts.hired_on, held, legal),
+            *_leave_obligations(facts, absences, held, today, legal, notes),
+            *_age_obligations(facts, held, today, legal),
+        ],
+        since,
+        today,
+        legal,
+    )
     reviews = _reviews(facts, absences, interviews, due_interviews, today, legal, headcount)
     everything = [*due_interviews, *(_review_obligation(r) for r in reviews)]
     if facts.left_on is not None:
@@ -1069,15 +1328,21 @@ def assess(facts: EmployeeFacts, today: date, legal: LegalSettings, headcount: i
             reviews = [r for r in reviews if r.held_on is not None or r.due <= facts.left_on]
     pending = tuple(sorted((o for o in everything if o.pending), key=_order))
     history = tuple(sorted((o for o in everything if not o.pending), key=_order))
-    next_due = pending[0] if pending else None
+    # Late only on known facts; a deadline passed that an unknown interview may
+    # have met is « à vérifier »; one still ahead is planned like any other.
+    late = [o for o in pending if o.due < today and not o.unknown]
+    to_check = [o for o in pending if o.due < today and o.unknown]
+    ahead = [o for o in pending if o.due >= today]
+    first = late or to_check or ahead
+    next_due = first[0] if first else None
     status: Status = "a_jour"
     days_late = 0
-    if next_due is not None:
-        remaining = (next_due.due - today).days
-        if remaining < 0:
-            status, days_late = "en_retard", -remaining
-        elif remaining <= legal.warning_days:
-            status = "a_planifier"
+    if late:
+        status, days_late = "en_retard", (today - late[0].due).days
+    elif to_check:
+        status = "a_verifier"
+    elif next_due is not None and (next_due.due - today).days <= legal.warning_days:
+        status = "a_planifier"
     return Assessment(
         matricule=facts.matricule,
         today=today,

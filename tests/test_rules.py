@@ -955,6 +955,235 @@ def test_future_review_is_provisional() -> None:
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# Rules before the reform: OLD-0 (2014 law), OLD-1 (covid deferral), OLD-2 (top-up start)
+# ---------------------------------------------------------------------------
+
+OLD_RULES = [
+    # facts, today, settings, expected (first periodic (window start, due, rule), first review
+    # (window start, due, rule))
+    pytest.param(
+        employee(D(2014, 3, 6)),
+        D(2026, 12, 4),
+        LEGAL,
+        ((D(2014, 3, 7), D(2016, 3, 7), "OLD-0"), (D(2020, 3, 7), D(2021, 6, 30))),
+        id="OLD-0-OLD-1-hired-2014-03-06-counts-from-the-law",
+    ),
+    pytest.param(
+        employee(D(2014, 3, 7)),
+        D(2026, 12, 4),
+        LEGAL,
+        ((D(2014, 3, 7), D(2016, 3, 7), "transition"), (D(2020, 3, 7), D(2021, 6, 30))),
+        id="OLD-0-hired-2014-03-07-the-law-day",
+    ),
+    pytest.param(
+        employee(D(2014, 3, 8)),
+        D(2026, 12, 4),
+        LEGAL,
+        ((D(2014, 3, 8), D(2016, 3, 8), "transition"), (D(2020, 3, 8), D(2021, 6, 30))),
+        id="OLD-0-hired-after-the-law-from-hire",
+    ),
+    pytest.param(
+        employee(D(2000, 1, 2)),
+        D(2026, 12, 4),
+        LEGAL,
+        ((D(2014, 3, 7), D(2016, 3, 7), "OLD-0"), (D(2020, 3, 7), D(2021, 6, 30))),
+        id="OLD-0-hired-2000-nothing-before-2016-and-2020",
+    ),
+    pytest.param(
+        employee(D(2000, 1, 2)),
+        D(2026, 12, 4),
+        FORMER,
+        ((D(2014, 3, 7), D(2016, 3, 7), "OLD-0"), (D(2020, 3, 7), D(2021, 6, 30))),
+        id="OLD-0-former-regime-too",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "today", "legal", "expected"), OLD_RULES)
+def test_nothing_is_due_before_the_2014_law(
+    facts: EmployeeFacts,
+    today: date,
+    legal: LegalSettings,
+    expected: tuple[tuple[date, date, str], tuple[date, date]],
+) -> None:
+    result = assess(facts, today, legal, 60)
+    first = next(
+        o for o in (*result.history, *result.obligations) if o.occasion == "premiere_annee"
+    )
+    review = result.reviews[0]
+    assert ((first.window_start, first.due, first.rule), (review.window_start, review.due)) == (
+        expected
+    )
+    every_date = [o.due for o in (*result.obligations, *result.history)] + [
+        d for r in result.reviews for d in (r.window_start, r.due, r.topup.deadline) if d
+    ]
+    assert min(every_date) >= D(2016, 3, 7)
+
+
+COVID = [
+    # last interview held, expected next due and rule (OLD-1: due in [01/01/2020, 30/06/2021))
+    pytest.param(
+        D(2017, 12, 31), D(2019, 12, 31), "transition", id="OLD-1-due-2019-12-31-not-moved"
+    ),
+    pytest.param(
+        D(2018, 1, 1), D(2021, 6, 30), "transition, OLD-1", id="OLD-1-due-2020-01-01-moved"
+    ),
+    pytest.param(
+        D(2019, 6, 29), D(2021, 6, 30), "transition, OLD-1", id="OLD-1-due-2021-06-29-moved"
+    ),
+    pytest.param(D(2019, 6, 30), D(2021, 6, 30), "transition", id="OLD-1-due-2021-06-30-itself"),
+    pytest.param(D(2019, 7, 1), D(2021, 7, 1), "transition", id="OLD-1-due-2021-07-01-not-moved"),
+]
+
+
+@pytest.mark.parametrize(("held", "due", "rule"), COVID)
+def test_covid_deferral(held: date, due: date, rule: str) -> None:
+    result = assess(employee(D(2016, 1, 4), held), D(2026, 12, 4), LEGAL, 60)
+    assert (result.next_due and (result.next_due.due, result.next_due.rule)) == (due, rule)
+    assert result.status == "en_retard"
+    if "OLD-1" in rule:
+        assert "reportée au 30/06/2021 (crise sanitaire)" in result.next_due.reason
+
+
+TOPUP_START = [
+    # EDL held (late) on this day, the top-up's payment deadline, OLD-2 named in the reason
+    pytest.param(
+        D(2021, 9, 30), D(2021, 12, 31), True, id="OLD-2-EDL-2021-09-30-pay-by-2021-12-31"
+    ),
+    pytest.param(D(2021, 10, 1), D(2022, 3, 31), False, id="OLD-2-EDL-2021-10-01-SAN-2-as-usual"),
+    pytest.param(None, D(2021, 12, 31), True, id="OLD-2-EDL-due-2021-06-30-never-held"),
+]
+
+
+@pytest.mark.parametrize(("held", "deadline", "named"), TOPUP_START)
+def test_topup_is_never_owed_before_october_2021(
+    held: date | None, deadline: date, named: bool
+) -> None:
+    interviews = (Interview(held, "etat_des_lieux"),) if held else ()
+    facts = employee(D(2014, 3, 7), interviews=interviews)
+    review = assess(facts, D(2026, 12, 4), LEGAL, 60).reviews[0]
+    assert (review.due, review.held_on, review.topup.owed, review.topup.deadline) == (
+        D(2021, 6, 30),
+        held,
+        True,
+        deadline,
+    )
+    assert ("exigible au plus tôt le 01/10/2021 (OLD-2)" in review.topup.reason) is named
+
+
+# ---------------------------------------------------------------------------
+# What the tool knows and what it doesn't: « à vérifier », never late on a presumption
+# ---------------------------------------------------------------------------
+
+
+def test_roster_last_interview_only_is_to_check_not_late() -> None:
+    """Hired in 2000, last EP 01/03/2024 (roster): earlier history unknown."""
+    facts = employee(
+        D(2000, 1, 2),
+        last_interview_in_roster=D(2024, 3, 1),
+        history_known_since=D(2024, 3, 1),
+    )
+    result = assess(facts, D(2026, 12, 4), LEGAL, 60)
+    assert result.status == "a_verifier"
+    assert result.days_late == 0
+    # The next EP, apart from the EDL: 01/03/2024 + 4 years (transition).
+    assert result.next_interview is not None
+    assert (result.next_interview.due, result.next_interview.unknown) == (D(2028, 3, 1), None)
+    # The 2021 EDL may have been held: to check, named.
+    review = result.reviews[0]
+    assert review.due == D(2021, 6, 30)
+    assert review.unknown == (
+        "tenue de l'état des lieux inconnue (historique des entretiens avant le 01/03/2024 inconnu)"
+    )
+    assert result.next_review is not None and result.next_review.unknown == review.unknown
+    assert (review.interviews_known, review.topup.owed, review.topup.amount) == (False, False, 0)
+    assert review.topup.to_check == (
+        "les entretiens dus ont été tenus (historique des entretiens avant le 01/03/2024 inconnu)"
+    )
+    assert "à vérifier" in review.topup.reason
+    # The first EP (due 07/03/2016) met only by the 2024 interview: unknown, not "held late".
+    first = result.history[0]
+    assert (first.due, first.held_on, first.unknown) == (
+        D(2016, 3, 7),
+        D(2024, 3, 1),
+        "historique des entretiens avant le 01/03/2024 inconnu",
+    )
+    assert any("historique des entretiens avant le 01/03/2024 inconnu" in c for c in result.checks)
+
+
+def test_roster_last_review_settles_whether_it_was_held() -> None:
+    facts = employee(
+        D(2000, 1, 2),
+        last_interview_in_roster=D(2024, 3, 1),
+        last_review_in_roster=D(2021, 5, 10),
+        history_known_since=D(2024, 3, 1),
+    )
+    result = assess(facts, D(2026, 12, 4), LEGAL, 60)
+    review = result.reviews[0]
+    assert (review.held_on, review.unknown) == (D(2021, 5, 10), None)
+    assert review.topup.to_check is not None  # the interviews before it are still unknown
+    assert result.status == "a_jour"
+    assert result.next_review is not None
+    # EDL-1 after the transition: 14 years counted from the 2014 law, before 15.
+    assert (result.next_review.window_start, result.next_review.due) == (
+        D(2028, 3, 7),
+        D(2029, 3, 6),
+    )
+
+
+def test_training_followed_clears_the_topup_even_with_unknown_interviews() -> None:
+    training = Training("Négociation", D(2019, 5, 2), D(2019, 5, 3))
+    facts = employee(
+        D(2000, 1, 2),
+        last_interview_in_roster=D(2024, 3, 1),
+        history_known_since=D(2024, 3, 1),
+        trainings=(training,),
+    )
+    review = assess(facts, D(2026, 12, 4), LEGAL, 60).reviews[0]
+    assert (review.topup.owed, review.topup.to_check) == (False, None)
+    # With the "ou" reading an unknown interview history leaves it to check.
+    review = assess(facts, D(2026, 12, 4), OR_TRIGGER, 60).reviews[0]
+    assert (review.topup.owed, review.topup.to_check is not None) == (False, True)
+
+
+def test_no_trainings_sheet_is_not_proof_of_no_training() -> None:
+    facts = employee(D(2014, 3, 7), trainings_known=False)
+    review = assess(facts, D(2026, 12, 4), LEGAL, 60).reviews[0]
+    assert review.interviews_held is False  # history known: the 2016 EP was missed
+    assert (review.topup.owed, review.topup.to_check) == (
+        False,
+        "une formation non obligatoire a été suivie (aucun tableau des formations)",
+    )
+
+
+def test_no_interview_known_since_the_tool_started() -> None:
+    """Nothing in the roster, nothing returned since the first import on 01/11/2026."""
+    facts = employee(D(2000, 1, 2), history_known_since=D(2026, 11, 1))
+    result = assess(facts, D(2026, 12, 4), LEGAL, 60)
+    assert result.status == "a_verifier"
+    assert result.next_interview is not None
+    assert result.next_interview.unknown == (
+        "historique des entretiens avant le 01/11/2026 inconnu ; au plus tard le 01/11/2030 si "
+        "un entretien a eu lieu juste avant"
+    )
+    assert not any(r.topup.owed for r in result.reviews)
+    # Four years later still nothing: late whatever happened before, from the bound.
+    later = assess(facts, D(2031, 1, 2), LEGAL, 60)
+    assert later.next_interview is not None
+    assert (later.status, later.next_interview.due, later.next_interview.unknown) == (
+        "en_retard",
+        D(2030, 11, 1),
+        None,
+    )
+
+
+def test_hire_after_the_history_starts_is_fully_known() -> None:
+    facts = employee(D(2026, 1, 10), history_known_since=D(2025, 11, 1))
+    result = assess(facts, D(2027, 2, 1), LEGAL, 60)
+    assert (result.status, result.checks) == ("en_retard", ())
+
+
 def test_departed_employee_has_no_obligation() -> None:
     facts = employee(D(2020, 1, 6), left_on=D(2026, 5, 31))
     result = assess(facts, D(2026, 6, 1), LEGAL, 60)

@@ -135,6 +135,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE employees ADD COLUMN date_debut_absence TEXT;
     ALTER TABLE employees ADD COLUMN date_retour_absence TEXT;
     """,
+    # 5: what a form was issued for: the occasions it was laid out for, its pre-filled values.
+    """
+    ALTER TABLE issued_forms ADD COLUMN occasions TEXT;
+    ALTER TABLE issued_forms ADD COLUMN prefill TEXT;
+    """,
+    # 6: the date of the last état des lieux récapitulatif a roster may give.
+    """
+    ALTER TABLE employees ADD COLUMN date_dernier_etat_des_lieux TEXT;
+    """,
 )
 
 # Employee attributes stored as columns, in table order (row/extra handled apart); the
@@ -178,6 +187,13 @@ class IssuedForm:
     pdf_sha256: str | None = None
     status: str = "emis"
     replaced_by: str | None = None
+    # The occasions of the interview, comma-separated ("periodique,avant_60"): the form
+    # left out the sections of other occasions, and is read back the same way. None:
+    # every section (an annual form, or a form issued before the tool knew occasions).
+    occasions: str | None = None
+    # The pre-filled values as issued (JSON, field id → text or tick), so that a print
+    # batch rebuilt later prints what the files say. None: computed again.
+    prefill: str | None = None
 
 
 _ISSUED_COLUMNS = tuple(f.name for f in fields(IssuedForm))
@@ -408,6 +424,11 @@ class Store:
 
     def roster_import_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM roster_imports").fetchone()[0])
+
+    def first_import_on(self) -> date | None:
+        """The day the tool started following this company: every form since is on record."""
+        row = self._db.execute("SELECT min(imported_at) FROM roster_imports").fetchone()
+        return datetime.fromisoformat(row[0]).date() if row and row[0] else None
 
     def reserve_references(self, prefix: str, count: int) -> range:
         """Reserve ``count`` consecutive numbers for references starting with ``prefix``.

@@ -1,4 +1,4 @@
-"""The optional HR sheets (trainings, absences): read like the roster, every problem located."""
+"""The optional HR sheets (trainings, absences, top-ups, history): read like the roster."""
 
 from __future__ import annotations
 
@@ -9,17 +9,23 @@ from pathlib import Path
 import pytest
 
 from entretien_forms.errors import RosterError
+from entretien_forms.reports.build import read_hr_sheets
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
+    HistoryRecord,
     TopUpPayment,
     TrainingRecord,
     absence_kind,
+    occasion_of,
     read_absences,
+    read_history,
     read_topups,
     read_trainings,
+    training_status,
 )
 from entretien_forms.roster import Problem
-from entretien_forms.rules import Absence, AbsenceKind, Training
+from entretien_forms.rules import Absence, AbsenceKind, Interview, Occasion, Training
+from entretien_forms.workspace import init_workspace, open_workspace
 
 TODAY = date(2026, 11, 26)
 TRAINING_HEADER = [
@@ -258,6 +264,112 @@ def test_training_rows_with_problems_are_located(write_csv: Callable[..., Path])
         (7, "réalisé"),
     ]
     assert sheet.has_errors and len(sheet.errors) == 3 and len(sheet.warnings) == 8
+
+
+# Every usual spelling of HR's statuses: feminine, plural, without accents, "(e)" forms.
+STATUS_SPELLINGS = [
+    ("Envisagé", "envisagé"),
+    ("envisagee", "envisagé"),
+    ("Demandée", "envisagé"),
+    ("Demandes", "envisagé"),
+    ("Souhaitée", "envisagé"),
+    ("Proposée", "envisagé"),
+    ("A valider", "envisagé"),
+    ("À valider", "envisagé"),
+    ("En attente de validation", "envisagé"),
+    ("En cours de validation", "envisagé"),
+    ("Validée", "validé"),
+    ("VALIDEES", "validé"),
+    ("Validé(e)", "validé"),
+    ("Acceptée", "validé"),
+    ("Accordée", "validé"),
+    ("Approuvées", "validé"),
+    ("À planifier", "validé"),  # agreed, no session booked yet
+    ("a planifier", "validé"),
+    ("Planifiée", "planifié"),
+    ("Planifiées", "planifié"),
+    ("planifiee", "planifié"),
+    ("Planifié(e)s", "planifié"),
+    ("Prévue", "planifié"),
+    ("Programmée", "planifié"),
+    ("En cours", "planifié"),
+    ("Inscrit", "planifié"),
+    ("Inscrit(e)", "planifié"),
+    ("Inscrite", "planifié"),
+    ("Inscrits", "planifié"),
+    ("Inscrites", "planifié"),
+    ("Inscrit(e)s", "planifié"),
+    ("Inscrit·e", "planifié"),
+    ("Réalisée", "réalisé"),
+    ("Réalisées", "réalisé"),
+    ("realisee", "réalisé"),
+    ("Réalisé(e)", "réalisé"),
+    ("Effectuée", "réalisé"),
+    ("Terminée", "réalisé"),
+    ("Terminé", "réalisé"),
+    ("termine", "réalisé"),  # "terminé" without its accent stays itself
+    ("Terminés", "réalisé"),
+    ("Terminées", "réalisé"),
+    ("Suivie", "réalisé"),
+    ("Suivies", "réalisé"),
+    ("Faite", "réalisé"),
+    ("Faites", "réalisé"),
+    ("Achevée", "réalisé"),
+    ("Réalisée le 12/03/2026", "réalisé"),
+    ("Annulée", "annulé"),
+    ("Annulé(e)", "annulé"),
+    ("Refusée", "annulé"),
+    ("Abandonnée", "annulé"),
+    ("Supprimée", "annulé"),
+    # Several statuses: the most advanced, unless a cancellation comes last.
+    ("Validée, planifiée le 12/03", "planifié"),
+    ("Réalisée, validée par le manager", "réalisé"),
+    ("Inscrit puis annulé", "annulé"),
+    ("Annulée puis replanifiée", "planifié"),
+]
+
+
+@pytest.mark.parametrize(("written", "status"), STATUS_SPELLINGS)
+def test_training_statuses_are_read_in_every_usual_form(
+    write_csv: Callable[..., Path], written: str, status: str
+) -> None:
+    path = write_csv(
+        "formations.csv",
+        [["Matricule", "Intitulé", "Début", "Statut"], ["7", "SST", "01/02/2026", written]],
+    )
+
+    sheet = read_trainings(path, today=TODAY)
+
+    assert [r.status for r in sheet.records] == [status]
+    assert sheet.problems == ()
+
+
+@pytest.mark.parametrize(
+    "written", ["Non réalisée", "Pas encore planifiée", "Planifier", "Réalisable", "bof"]
+)
+def test_negated_or_unknown_status_is_no_status(written: str) -> None:
+    assert training_status(written) is None
+
+
+def test_negated_status_is_reported_and_not_counted(write_csv: Callable[..., Path]) -> None:
+    path = write_csv(
+        "formations.csv",
+        [["Matricule", "Intitulé", "Début", "Statut"], ["7", "SST", "01/02/2026", "Non réalisée"]],
+    )
+
+    sheet = read_trainings(path, today=TODAY)
+
+    assert [(r.status, r.completed) for r in sheet.records] == [("envisagé", False)]
+    assert sheet.problems == (
+        Problem(
+            2,
+            "Statut",
+            "status",
+            "warning",
+            "statut « Non réalisée » non reconnu (envisagé, validé, planifié, réalisé, annulé) ; "
+            "formation comptée comme envisagée, donc pas comme suivie.",
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -559,3 +671,271 @@ def test_topups_paid_are_read_with_their_problems(write_csv: Callable[..., Path]
     assert sheet.problems[0].message == (
         "date de versement dans le futur (01/12/2026) ; n'indiquez que les abondements déjà versés."
     )
+
+
+# --- history of past interviews ------------------------------------------------------
+
+
+def past(
+    matricule: str, row: int, held_on: date, occasion: Occasion, written: str | None
+) -> HistoryRecord:
+    return HistoryRecord(
+        matricule, Interview(held_on, occasion, "historique_rh"), row, written_type=written
+    )
+
+
+def test_history_csv_is_read_whole(write_csv: Callable[..., Path]) -> None:
+    path = write_csv(
+        "historique.csv",
+        [
+            ["Matricule", "Date de l'entretien", "Type d'entretien"],
+            ["1001", "12/03/2020", "EP"],
+            ["1001", "14/03/2022", "État des lieux récapitulatif"],
+            ["1002", "2024-09-02", ""],
+            ["00042", "5 mai 2025", "Entretien de retour (congé maternité)"],
+        ],
+        encoding="cp1252",
+    )
+
+    sheet = read_history(path, today=TODAY)
+
+    assert (sheet.sheet, sheet.header_row) == (None, 1)
+    assert sheet.columns == {
+        "matricule": "Matricule",
+        "held_on": "Date de l'entretien",
+        "type": "Type d'entretien",
+    }
+    assert sheet.records == (
+        past("1001", 2, date(2020, 3, 12), "periodique", "EP"),
+        past("1001", 3, date(2022, 3, 14), "etat_des_lieux", "État des lieux récapitulatif"),
+        past("1002", 4, date(2024, 9, 2), "periodique", None),
+        past("00042", 5, date(2025, 5, 5), "retour_conge", "Entretien de retour (congé maternité)"),
+    )
+    assert sheet.problems == ()
+
+
+def test_history_xlsx_under_a_title_row_without_a_type_column(
+    write_xlsx: Callable[..., Path],
+) -> None:
+    path = write_xlsx(
+        "historique.xlsx",
+        [
+            ["Entretiens professionnels tenus avant 2026"],
+            [],
+            ["Mat.", "Tenu le", "Commentaire"],
+            [1001, datetime(2021, 6, 1), "avec la DRH"],
+            ["1002", datetime(2023, 1, 16, 14, 30), None],
+        ],
+        sheet="Historique",
+    )
+
+    sheet = read_history(path, today=TODAY)
+
+    assert (sheet.sheet, sheet.header_row) == ("Historique", 3)
+    assert sheet.columns == {"matricule": "Mat.", "held_on": "Tenu le"}
+    assert sheet.records == (
+        past("1001", 4, date(2021, 6, 1), "periodique", None),
+        past("1002", 5, date(2023, 1, 16), "periodique", None),
+    )
+    assert sheet.problems == ()
+
+
+INTERVIEW_TYPES = [
+    ("EP", "periodique"),
+    ("EPP", "periodique"),
+    ("ep", "periodique"),
+    ("Entretien professionnel", "periodique"),
+    ("Entretien de parcours professionnel", "periodique"),
+    ("Périodique", "periodique"),
+    ("Périodique (tous les 4 ans)", "periodique"),
+    ("Entretien annuel et professionnel", "periodique"),
+    ("EDL", "etat_des_lieux"),
+    ("EP + EDL", "etat_des_lieux"),
+    ("État des lieux", "etat_des_lieux"),
+    ("Etat des lieux récapitulatif", "etat_des_lieux"),
+    ("Bilan à 6 ans", "etat_des_lieux"),
+    ("Entretien récapitulatif", "etat_des_lieux"),
+    ("EPP état des lieux", "etat_des_lieux"),
+    ("Entretien de retour", "retour_conge"),
+    ("Retour de congé maternité", "retour_conge"),
+    ("Retour de congé parental", "retour_conge"),
+    ("EP de retour de congé", "retour_conge"),
+    ("Avant congé", "avant_conge"),
+    ("Entretien avant le congé", "avant_conge"),
+    ("Mi-carrière", "mi_carriere"),
+    ("Entretien des 45 ans", "mi_carriere"),
+    ("Fin de carrière", "avant_60"),
+    ("60 ans", "avant_60"),
+    ("Avant 60 ans (fin de carrière)", "avant_60"),
+    ("Premier entretien", "premiere_annee"),
+    ("1er entretien", "premiere_annee"),
+    ("Première année après l'embauche", "premiere_annee"),
+    ("Embauche", "premiere_annee"),
+]
+
+
+@pytest.mark.parametrize(("written", "occasion"), INTERVIEW_TYPES)
+def test_interview_types_map_to_the_rules_occasions(
+    write_csv: Callable[..., Path], written: str, occasion: Occasion
+) -> None:
+    path = write_csv(
+        "historique.csv",
+        [["Matricule", "Date", "Type"], ["7", "01/02/2024", written]],
+    )
+
+    sheet = read_history(path, today=TODAY)
+
+    assert [r.interview.occasion for r in sheet.records] == [occasion]
+    assert sheet.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "occasion"),
+    [
+        ("Périodique (tous les 4 ans)", "periodique"),
+        ("Retour de congé ou d'absence", "retour_conge"),
+        ("Mi-carrière (après la visite médicale des 45 ans)", "mi_carriere"),
+        ("Demande du salarié", "periodique"),
+        ("Entretien annuel", "periodique"),  # in a returned form, anything unknown is periodic
+        (None, "periodique"),
+    ],
+)
+def test_occasion_of_a_form_answer_uses_the_same_vocabulary(
+    answer: object, occasion: Occasion
+) -> None:
+    assert occasion_of(answer) == occasion
+
+
+def test_history_rows_with_problems_are_located(write_csv: Callable[..., Path]) -> None:
+    path = write_csv(
+        "historique.csv",
+        [
+            ["N° salarié", "Date entretien", "Nature"],
+            ["", "31/02/2024", "EP"],  # 2: two errors
+            ["1", "15/01/2027", "EP"],  # 3: not held yet
+            ["1", "10/03/2025", "Entretien annuel"],  # 4: not a professional interview
+            ["1", "11/03/2025", "EAE"],  # 5
+            ["1", "12/03/2025", "Entretien d'embauche"],  # 6
+            ["2", "01/02/2024", "Point d'étape"],  # 7: unknown, counted as periodic
+            ["2", "01/02/2024", "EP"],  # 8: same day as 7
+            ["3", "05/06/2022", "EP"],  # 9
+            ["03", "05/06/2022", "EDL"],  # 10: same day as 9, the EDL it was
+            ["3", "05/06/2022", "Entretien professionnel"],  # 11: and again
+        ],
+    )
+
+    sheet = read_history(path, today=TODAY)
+
+    not_professional = (
+        "n'est pas un entretien professionnel (L6315-1) : ni l'entretien annuel d'évaluation "
+        "ni l'entretien d'embauche n'en tiennent lieu ; ligne ignorée."
+    )
+    assert sheet.problems == (
+        Problem(
+            2,
+            "N° salarié",
+            "matricule",
+            "error",
+            "cellule vide, alors que le matricule est obligatoire ; complétez-la.",
+        ),
+        Problem(
+            2,
+            "Date entretien",
+            "held_on",
+            "error",
+            "date impossible « 31/02/2024 » (format attendu jj/mm/aaaa).",
+        ),
+        Problem(
+            3,
+            "Date entretien",
+            "held_on",
+            "error",
+            "date de l'entretien dans le futur (15/01/2027) ; n'indiquez que les entretiens "
+            "déjà tenus (l'outil calcule les suivants).",
+        ),
+        Problem(4, "Nature", "type", "warning", f"« Entretien annuel » {not_professional}"),
+        Problem(5, "Nature", "type", "warning", f"« EAE » {not_professional}"),
+        Problem(6, "Nature", "type", "warning", f"« Entretien d'embauche » {not_professional}"),
+        Problem(
+            7,
+            "Nature",
+            "type",
+            "warning",
+            "type d'entretien « Point d'étape » non reconnu (EP ou entretien professionnel, EDL "
+            "ou état des lieux, retour de congé, avant congé, mi-carrière, fin de carrière ou 60 "
+            "ans, première année) ; compté comme un entretien professionnel périodique.",
+        ),
+        Problem(
+            8,
+            "Date entretien",
+            "held_on",
+            "warning",
+            "entretien déjà indiqué ligne 7 (même salarié, même date) ; cette ligne est ignorée.",
+        ),
+        Problem(
+            10,
+            "Date entretien",
+            "held_on",
+            "warning",
+            "entretien déjà indiqué ligne 9 (même salarié, même date) : un seul entretien est "
+            "compté, comme état des lieux ; cette ligne est ignorée.",
+        ),
+        Problem(
+            11,
+            "Date entretien",
+            "held_on",
+            "warning",
+            "entretien déjà indiqué ligne 9 (même salarié, même date) ; cette ligne est ignorée.",
+        ),
+    )
+    assert sheet.records == (
+        past("2", 7, date(2024, 2, 1), "periodique", "Point d'étape"),
+        past("3", 9, date(2022, 6, 5), "etat_des_lieux", "EP"),
+    )
+    assert sheet.has_errors and len(sheet.errors) == 3 and len(sheet.warnings) == 7
+
+
+def test_history_interview_held_today_is_kept(write_csv: Callable[..., Path]) -> None:
+    path = write_csv("historique.csv", [["Matricule", "Date"], ["1", "26/11/2026"]])
+
+    sheet = read_history(path, today=TODAY)
+
+    assert sheet.records == (past("1", 2, TODAY, "periodique", None),)
+    assert sheet.problems == ()
+
+
+def test_history_without_a_date_column_is_refused(write_csv: Callable[..., Path]) -> None:
+    path = write_csv("historique.csv", [["Matricule", "Type d'entretien"], ["1", "EP"]])
+
+    with pytest.raises(RosterError) as caught:
+        read_history(path, today=TODAY)
+
+    assert str(caught.value) == (
+        "historique.csv, CSV séparé par « ; », ligne 1 : colonne(s) obligatoire(s) "
+        "introuvable(s) : la date de l'entretien (par exemple « Date de l'entretien », "
+        "« Date », « Date entretien »). Ajoutez-les ou renommez les colonnes existantes."
+    )
+
+
+def test_workspace_history_sheet_is_found_at_the_root(
+    tmp_path: Path, write_xlsx: Callable[..., Path], write_csv: Callable[..., Path]
+) -> None:
+    init_workspace(tmp_path)
+    write_xlsx(
+        "historique.xlsx",
+        [["Matricule", "Date de l'entretien", "Type"], ["1", datetime(2022, 3, 14), "EDL"]],
+        sheet="Entretiens",
+    )
+    workspace = open_workspace(tmp_path)
+
+    found = read_hr_sheets(workspace, today=TODAY)
+    given = read_hr_sheets(
+        workspace,
+        today=TODAY,
+        history_file=write_csv("autre.csv", [["Matricule", "Date"], ["2", "01/02/2024"]]),
+    )
+
+    assert found.history == (past("1", 2, date(2022, 3, 14), "etat_des_lieux", "EDL"),)
+    assert [(s.source.name, s.sheet) for s in found.sheets] == [("historique.xlsx", "Entretiens")]
+    assert given.history == (past("2", 2, date(2024, 2, 1), "periodique", None),)
+    assert (found.trainings, found.absences, found.topups) == ((), (), ())

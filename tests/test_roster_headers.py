@@ -20,8 +20,8 @@ EXPECTED_COLUMNS = (
     "colonnes obligatoires : Matricule, Nom, Prénom, Date d'entrée, Poste ; facultatives : "
     "E-mail, Date de naissance, Service, Manager, Mail responsable, Type de contrat, "
     "Temps partiel, Date de sortie, Date dernier entretien professionnel, "
-    "Date dernier entretien annuel, Type d'absence, Date de début d'absence, Date de retour, "
-    "Date de fin d'absence"
+    "Date dernier état des lieux, Date dernier entretien annuel, Type d'absence, "
+    "Date de début d'absence, Date de retour, Date de fin d'absence"
 )
 
 
@@ -284,6 +284,11 @@ BASE = {
         ("Date de naissance", "date_naissance", "Date de naissance"),
         ("Date de sortie", "date_sortie", "Date de sortie"),
         ("Dernier EPP", "date_dernier_entretien_pro", "Dernier EPP"),
+        ("Dernier état des lieux", "date_dernier_etat_des_lieux", "Dernier état des lieux"),
+        ("Date du dernier EDL", "date_dernier_etat_des_lieux", "Date du dernier EDL"),
+        ("DERNIER ETAT DES LIEUX RECAPITULATIF", "date_dernier_etat_des_lieux",
+         "DERNIER ETAT DES LIEUX RECAPITULATIF"),
+        ("Dernier bilan à 6 ans", "date_dernier_etat_des_lieux", "Dernier bilan à 6 ans"),
         ("Date du dernier entretien annuel", "date_dernier_entretien_annuel",
          "Date du dernier entretien annuel"),
     ],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from entretien_forms.config import RosterSettings
-from entretien_forms.roster import Employee, Excluded, Problem, Roster, read_roster
+from entretien_forms.roster import Employee, Excluded, Problem, Roster, manager_labels, read_roster
 
 TODAY = date(2025, 6, 15)
 HEADER = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
@@ -209,6 +209,68 @@ def test_birth_date_after_hire_date(read_csv: Callable[..., Roster]) -> None:
             "l'une des deux est fausse.",
         ),
     )
+
+
+def test_last_etat_des_lieux_is_read_with_the_last_interview(
+    read_csv: Callable[..., Roster],
+) -> None:
+    roster = read_csv(
+        [person("1", "02/09/2024", "14/03/2022"), person("2", "", "")],
+        ["Dernier EP", "Dernier état des lieux"],
+    )
+
+    assert roster.columns["date_dernier_etat_des_lieux"] == "Dernier état des lieux"
+    assert roster.employees == (
+        employee(
+            "1",
+            2,
+            date_dernier_entretien_pro=date(2024, 9, 2),
+            date_dernier_etat_des_lieux=date(2022, 3, 14),
+        ),
+        employee("2", 3),
+    )
+    assert roster.problems == ()
+
+
+def test_last_etat_des_lieux_in_the_future_or_before_hire_is_ignored(
+    read_csv: Callable[..., Roster],
+) -> None:
+    header, field, label = (
+        "Date du dernier EDL",
+        "date_dernier_etat_des_lieux",
+        "la date du dernier état des lieux",
+    )
+    # Hired 01/02/2020; TODAY is 15/06/2025.
+    roster = read_csv(
+        [person("1", "16/06/2025"), person("2", "31/01/2020"), person("3", "15/06/2025")],
+        [header],
+    )
+
+    assert roster.employees == (
+        employee("1", 2),
+        employee("2", 3),
+        employee("3", 4, **{field: date(2025, 6, 15)}),
+    )
+    assert roster.problems == (
+        Problem(
+            2,
+            header,
+            field,
+            "warning",
+            f"{label} est dans le futur (16/06/2025) : indiquez le dernier entretien déjà "
+            "tenu, pas le prochain. Date ignorée.",
+        ),
+        Problem(
+            3,
+            header,
+            field,
+            "warning",
+            f"{label} (31/01/2020) est antérieure à la date d'entrée (01/02/2020) : un "
+            "entretien d'un contrat précédent ne compte pas ; vérifiez les deux dates. "
+            "Date ignorée.",
+        ),
+    )
+    assert not roster.has_errors
 
 
 def test_duplicate_matricule_keeps_the_first_row(read_csv: Callable[..., Roster]) -> None:
@@ -414,3 +476,38 @@ def test_manager_who_left_is_reported_as_excluded(
         "(sorti ou intérimaire) ; le salarié est gardé sans responsable, indiquez son nouveau "
         "responsable.",
     ]
+
+
+def test_namesake_managers_are_labelled_with_their_matricule() -> None:
+    """Two « Martin Dupont » manage two teams: whoever reads a Responsable column must tell."""
+
+    def person(matricule: str, nom: str, prenom: str, manager: str | None = None) -> Employee:
+        return Employee(
+            matricule=matricule,
+            nom=nom,
+            prenom=prenom,
+            date_entree=date(2020, 1, 6),
+            poste="Technicien",
+            manager_matricule=manager,
+            row=2,
+        )
+
+    people = [
+        person("M010", "Dupont", "Martin"),
+        person("M020", "Dupont", "Martin"),
+        person("M030", "Petit", "Zoé"),
+        person("S1", "Roy", "Léa", "M010"),
+        person("S2", "Noël", "Marc", "M020"),
+        person("S3", "Faure", "Inès", "M030"),
+        person("S4", "Dupont", "Martin", "M030"),  # a namesake who manages nobody
+    ]
+
+    assert manager_labels(people) == {
+        "M010": "",
+        "M020": "",
+        "M030": "",
+        "S1": "Martin Dupont (M010)",
+        "S2": "Martin Dupont (M020)",
+        "S3": "Zoé Petit",
+        "S4": "Zoé Petit",
+    }

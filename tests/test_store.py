@@ -128,3 +128,64 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"ceci n'est pas une base" * 100)
     with pytest.raises(StoreError, match="illisible"):
         Store.open(path)
+
+
+def _with_last_reviews(tmp_path: Path, name: str, *lines: str) -> Roster:
+    path = tmp_path / name
+    header = "Matricule;Nom;Prénom;Date d'entrée;Poste;Dernier EP;Dernier état des lieux"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return read_roster(path, today=TODAY)
+
+
+def test_last_etat_des_lieux_round_trip_and_history(tmp_path: Path, store: Store) -> None:
+    first = _with_last_reviews(
+        tmp_path,
+        "a.csv",
+        "1;Martin;Claire;01/02/2015;D;14/03/2022;14/03/2022",
+        "2;Roux;Théo;01/02/2019;C;;",
+    )
+    store.import_roster(first, sha256="a", now=datetime(2026, 1, 5, 9))
+    second = _with_last_reviews(
+        tmp_path,
+        "b.csv",
+        "1;Martin;Claire;01/02/2015;D;10/03/2026;14/03/2022",
+        "2;Roux;Théo;01/02/2019;C;;03/02/2025",
+    )
+    report = store.import_roster(second, sha256="b", now=datetime(2026, 11, 26, 9))
+
+    assert report.updated == {
+        "1": ["date_dernier_entretien_pro"],
+        "2": ["date_dernier_etat_des_lieux"],
+    }
+    assert [(e.matricule, e.date_dernier_etat_des_lieux) for e in store.current_employees()] == [
+        ("1", date(2022, 3, 14)),
+        ("2", date(2025, 2, 3)),
+    ]
+    assert [(h.field, h.old_value, h.new_value) for h in store.history("2")] == [
+        ("statut", None, "actif"),
+        ("date_dernier_etat_des_lieux", None, "2025-02-03"),
+    ]
+
+
+def test_database_without_the_last_etat_des_lieux_column_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "entretien.sqlite3"
+    connection = sqlite3.connect(path)
+    released = MIGRATIONS.index(next(m for m in MIGRATIONS if "date_dernier_etat_des_lieux" in m))
+    for script in MIGRATIONS[:released]:
+        connection.executescript(script)
+    connection.executescript(
+        "INSERT INTO roster_imports VALUES (1, '2026-01-05T09:00:00', 'a.csv', 'a', 1, 0);"
+        "INSERT INTO employees (matricule, nom, prenom, date_entree, poste, "
+        "date_dernier_entretien_pro, status, first_import, last_import) VALUES ('1', 'Roy', "
+        "'Léa', '2023-01-09', 'Comptable', '2024-09-02', 'actif', 1, 1);"
+        f"PRAGMA user_version = {released};"
+    )
+    connection.close()
+
+    with Store.open(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        (employee,) = store.current_employees()
+    assert (employee.date_dernier_entretien_pro, employee.date_dernier_etat_des_lieux) == (
+        date(2024, 9, 2),
+        None,
+    )

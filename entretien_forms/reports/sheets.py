@@ -1,15 +1,16 @@
-"""Read the optional sheets HR keeps by hand: trainings, absences, top-ups paid.
+"""Read the optional sheets HR keeps by hand: trainings, absences, top-ups paid, history.
 
 The payroll export says nothing about trainings or leaves, yet the état des
 lieux (training criteria, SAN-1) and the return interviews (EPP-4) depend on
-them; nor does it say which corrective top-ups (SAN-1) were already paid.
-HR keeps them in a spreadsheet of its own, typed by hand, so they are read
-with the roster's tolerance: any format ``roster._sources`` reads (xlsx, CSV
-in any usual encoding and separator), a header found under title rows,
-column names matched as people write them, dates in every usual form. A bad
-row never stops the reading: it is kept, or skipped with a French problem
-located as the user sees it (row number as in Excel, column header as
-written), exactly like ``roster.model.Problem`` for the roster.
+them; nor does it say which corrective top-ups (SAN-1) were already paid, nor
+which professional interviews were held before the tool was used. HR keeps
+them in a spreadsheet of its own, typed by hand, so they are read with the
+roster's tolerance: any format ``roster._sources`` reads (xlsx, CSV in any
+usual encoding and separator), a header found under title rows, column names
+matched as people write them, dates in every usual form. A bad row never
+stops the reading: it is kept, or skipped with a French problem located as
+the user sees it (row number as in Excel, column header as written), exactly
+like ``roster.model.Problem`` for the roster.
 
 Only a file that cannot be read as such a sheet at all raises
 ``RosterError`` (errors.py has no class of its own for these sheets yet).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
@@ -28,7 +29,15 @@ from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
 from entretien_forms.roster import _headers, _sources, _values, absence_kind
 from entretien_forms.roster.model import CellValue, HasProblems, Problem, Severity
-from entretien_forms.rules import ABSENCE_LABELS, Absence, AbsenceKind, Training, TrainingKind
+from entretien_forms.rules import (
+    ABSENCE_LABELS,
+    Absence,
+    AbsenceKind,
+    Interview,
+    Occasion,
+    Training,
+    TrainingKind,
+)
 from entretien_forms.text import clean, fold
 
 TrainingStatus = Literal["envisagé", "validé", "planifié", "réalisé", "annulé"]
@@ -91,6 +100,16 @@ class TopUpPayment:
 
 
 @dataclass(frozen=True)
+class HistoryRecord:
+    """A professional interview or état des lieux held in the past, as HR recorded it."""
+
+    matricule: str
+    interview: Interview
+    row: int
+    written_type: str | None  # as written, for messages; None when the cell is blank
+
+
+@dataclass(frozen=True)
 class HRSheet(HasProblems, Generic[RecordT]):
     """A sheet once read: its records, and every problem met on the way."""
 
@@ -102,7 +121,12 @@ class HRSheet(HasProblems, Generic[RecordT]):
     problems: tuple[Problem, ...]
 
 
-AnyHRSheet = HRSheet[TrainingRecord] | HRSheet[AbsenceRecord] | HRSheet[TopUpPayment]
+AnyHRSheet = (
+    HRSheet[TrainingRecord]
+    | HRSheet[AbsenceRecord]
+    | HRSheet[TopUpPayment]
+    | HRSheet[HistoryRecord]
+)
 
 
 # ---------------------------------------------------------------------------
@@ -490,18 +514,28 @@ _TRAININGS = _Layout(
     ),
 )
 
-# Folded status words → status (legal-rules.md, "Training vocabulary").
+# Status phrases → status (legal-rules.md, "Training vocabulary"), folded and in
+# the masculine singular: a status as written is read word by word, each word
+# brought back to that form first (``_base_word``), so that « Planifiées »,
+# « Inscrit(e)s » or « Réalisee » need no entry of their own.
 _STATUSES: dict[str, TrainingStatus] = {
     "envisage": "envisagé",
     "souhaite": "envisagé",
     "demande": "envisagé",
     "propose": "envisagé",
     "a valider": "envisagé",
+    "en attente": "envisagé",
+    "en cours de validation": "envisagé",
     "valide": "validé",
     "accepte": "validé",
     "accorde": "validé",
     "approuve": "validé",
+    # Agreed but no session booked yet: not « planifié », or the Engagements sheet
+    # would count the promise as kept.
+    "a planifier": "validé",
+    "a programmer": "validé",
     "planifie": "planifié",
+    "replanifie": "planifié",
     "prevu": "planifié",
     "programme": "planifié",
     "inscrit": "planifié",
@@ -517,6 +551,20 @@ _STATUSES: dict[str, TrainingStatus] = {
     "refuse": "annulé",
     "supprime": "annulé",
 }
+# Longest phrases first, so that « en cours de validation » is not read « en cours ».
+_STATUS_PHRASES: tuple[tuple[tuple[str, ...], TrainingStatus], ...] = tuple(
+    sorted(((tuple(k.split()), s) for k, s in _STATUSES.items()), key=lambda p: -len(p[0]))
+)
+_STATUS_WORDS = frozenset(word for phrase in _STATUSES for word in phrase.split())
+# What « (e) », « (es) », « ·e », « .e.s » leave once folded: the inflection of the
+# word before, not a word.
+_INFLECTION_MARKS = frozenset({"e", "s", "es", "ee", "ees"})
+# Endings that take a folded word back to its masculine singular, tried in this
+# order and kept only when the result is a status word: « terminé » (folded
+# "termine") stays itself, « terminées » loses "es", « inscrite » loses "e".
+_INFLECTION_ENDINGS = ("", "s", "e", "es")
+# A negated status (« non réalisée », « pas encore planifiée ») is no status at all.
+_NEGATIONS = frozenset({"non", "pas", "jamais"})
 # Action types (L6313-1); whether a bilan or a VAE counts for SAN-1 is a setting.
 _KINDS: tuple[tuple[str, TrainingKind], ...] = (
     ("bilan", "bilan"),
@@ -607,9 +655,7 @@ def _status(cells: _Cells, start: date, end: date | None, today: date) -> Traini
     text = cells.text("status")
     if text is None:
         return "réalisé" if last_day <= today else "planifié"
-    status = _STATUSES.get(fold(text))
-    if status is None:
-        status = next((s for k, s in _STATUSES.items() if _words(k) in _words(fold(text))), None)
+    status = training_status(text)
     if status is None:
         cells.warn(
             "status",
@@ -630,6 +676,61 @@ def _status(cells: _Cells, start: date, end: date | None, today: date) -> Traini
             "lieu, indiquez « réalisé » (sinon elle ne compte pas pour l'état des lieux).",
         )
     return status
+
+
+def training_status(text: str) -> TrainingStatus | None:
+    """The status a cell of HR's sheet gives, or None when it names none.
+
+    HR types statuses in every form (« Planifiée », « Réalisés », « Inscrit(e) »,
+    « Terminee »), and an unread « Réalisée » would leave a training out of the
+    état des lieux: each word is brought back to its masculine singular before
+    the phrases are looked up. When a cell names several (« Validée, planifiée
+    le 12/03 »), a cancellation written last wins (« Inscrit puis annulé »);
+    otherwise the most advanced status does (« Réalisée, validée par le
+    manager » is « réalisé »).
+    """
+    words: list[str] = []
+    for word in fold(text).split():
+        if words and word in _INFLECTION_MARKS:
+            continue  # « Inscrit(e)s » folds to "inscrit e s"
+        words.append(_base_word(word))
+    if _NEGATIONS.intersection(words):
+        return None
+    found: list[TrainingStatus] = []
+    i = 0
+    while i < len(words):
+        for phrase, status in _STATUS_PHRASES:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                found.append(status)
+                i += len(phrase)
+                break
+        else:
+            i += 1
+    if not found:
+        return None
+    if found[-1] == "annulé":
+        return "annulé"
+    return max(found, key=_STATUS_PROGRESS.index)
+
+
+# From least to most advanced, for a cell naming several statuses.
+_STATUS_PROGRESS: tuple[TrainingStatus, ...] = (
+    "annulé",
+    "envisagé",
+    "validé",
+    "planifié",
+    "réalisé",
+)
+
+
+def _base_word(word: str) -> str:
+    """A folded word in the masculine singular when it is a status word, else as is."""
+    for ending in _INFLECTION_ENDINGS:
+        if word.endswith(ending):
+            stem = word[: len(word) - len(ending)]
+            if stem in _STATUS_WORDS:
+                return stem
+    return word
 
 
 def _kind(cells: _Cells, title: str) -> TrainingKind:
@@ -835,3 +936,209 @@ def read_topups(
         return TopUpPayment(matricule, paid_on, cells.decimal("amount"), cells.row)
 
     return _read_records(path, _TOPUPS, settings, convert)
+
+
+# ---------------------------------------------------------------------------
+# Professional interviews held in the past (history)
+# ---------------------------------------------------------------------------
+
+# The rules' occasion of an interview, by folded keywords on whole words, first
+# match wins: the specific occasions come before the words that only say
+# « professional interview », so that « EP de retour de congé » is a return and
+# « EPP état des lieux » an état des lieux. Read from HR's history sheet and from
+# the entretien.occasion answer of returned forms (templates/
+# entretien-professionnel.toml), so that a company's reworded template still maps.
+_OCCASION_WORDS: tuple[tuple[str, Occasion], ...] = (
+    ("edl", "etat_des_lieux"),
+    ("etat des lieux", "etat_des_lieux"),
+    ("recapitulatif", "etat_des_lieux"),
+    ("bilan a 6 ans", "etat_des_lieux"),
+    ("bilan des 6 ans", "etat_des_lieux"),
+    ("bilan a six ans", "etat_des_lieux"),
+    ("bilan des six ans", "etat_des_lieux"),
+    ("retour", "retour_conge"),
+    ("avant le conge", "avant_conge"),
+    ("avant conge", "avant_conge"),
+    ("avant son conge", "avant_conge"),
+    ("depart en conge", "avant_conge"),
+    ("mi carriere", "mi_carriere"),
+    ("45 ans", "mi_carriere"),
+    ("60 ans", "avant_60"),
+    ("fin de carriere", "avant_60"),
+    ("premiere annee", "premiere_annee"),
+    ("1ere annee", "premiere_annee"),
+    ("premier entretien", "premiere_annee"),
+    ("1er entretien", "premiere_annee"),
+    ("embauche", "premiere_annee"),
+    ("ep", "periodique"),
+    ("epp", "periodique"),
+    ("entretien professionnel", "periodique"),
+    ("parcours professionnel", "periodique"),
+    ("professionnel", "periodique"),
+    ("periodique", "periodique"),
+)
+# Interviews that are not professional interviews (L6315-1): the annual appraisal
+# and the job interview before hiring. A type naming one of these is one of them
+# unless it also names a professional interview (« annuel et professionnel »).
+_NOT_PROFESSIONAL_WORDS = (
+    "annuel",
+    "eae",
+    "eai",
+    "evaluation",
+    "appreciation",
+    "entretien d embauche",
+    "recrutement",
+)
+_PROFESSIONAL_WORDS = ("professionnel", "ep", "epp", "edl", "etat des lieux", "recapitulatif")
+_KNOWN_INTERVIEW_TYPES = (
+    "EP ou entretien professionnel, EDL ou état des lieux, retour de congé, avant congé, "
+    "mi-carrière, fin de carrière ou 60 ans, première année"
+)
+
+
+def _has_any(folded: str, keys: Sequence[str]) -> bool:
+    words = _words(folded)
+    return any(_words(key) in words for key in keys)
+
+
+def _find_occasion(text: str) -> Occasion | None:
+    words = _words(fold(text))
+    return next((o for key, o in _OCCASION_WORDS if _words(key) in words), None)
+
+
+def occasion_of(answer: object) -> Occasion:
+    """The rules' occasion for an ``entretien.occasion`` answer (periodic when unknown).
+
+    « Demande du salarié » and anything unknown are periodic: every interview
+    restarts the period anyway, whatever its occasion.
+    """
+    if not isinstance(answer, str):
+        return "periodique"
+    return _find_occasion(answer) or "periodique"
+
+
+_HISTORY = _Layout(
+    what="entretiens passés",
+    columns=(
+        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column(
+            "held_on",
+            "la date de l'entretien",
+            (
+                "Date de l'entretien",
+                "Date",
+                "Date entretien",
+                "Date d'entretien",
+                "Tenu le",
+                "Date de tenue",
+                "Date de réalisation",
+                "Date de l'entretien professionnel",
+                "Date de l'EP",
+            ),
+            required=True,
+        ),
+        _Column(
+            "type",
+            "le type d'entretien",
+            (
+                "Type d'entretien",
+                "Type",
+                "Nature",
+                "Occasion",
+                "Nature de l'entretien",
+                "Type entretien",
+                "Motif de l'entretien",
+                "Objet de l'entretien",
+            ),
+        ),
+    ),
+)
+
+
+def read_history(
+    path: Path, *, today: date, settings: RosterSettings | None = None
+) -> HRSheet[HistoryRecord]:
+    """The professional interviews HR lists as held, one record per usable row.
+
+    The roster gives at best the last interview, and the tool knows only the
+    forms returned since it started: this sheet is how HR completes the
+    history the legal checks (6-year état des lieux, SAN-1) look back on.
+    A blank type is a periodic professional interview. An annual appraisal is
+    no professional interview (L6315-1): the row is ignored with a warning. An
+    interview dated in the future is refused: only interviews already held
+    belong here, the tool computes the next ones. Two rows for the same
+    employee and day are one interview; when one of them says état des lieux,
+    that is what it was (an état des lieux is held during a professional
+    interview).
+    """
+    seen: dict[tuple[str, date], tuple[int, Occasion]] = {}
+    reviews: set[int] = set()  # rows of interviews a same-day duplicate says were an EDL
+
+    def convert(cells: _Cells) -> HistoryRecord | None:
+        matricule = cells.required_text("matricule")
+        held_on = cells.required_date("held_on", today)
+        if not cells.failed and held_on > today:
+            cells.fail(
+                "held_on",
+                f"date de l'entretien dans le futur ({held_on:%d/%m/%Y}) ; n'indiquez que les "
+                "entretiens déjà tenus (l'outil calcule les suivants).",
+            )
+        if cells.failed:
+            return None
+        written = cells.text("type")
+        occasion: Occasion = "periodique"
+        if written is not None:
+            folded = fold(written)
+            found = _find_occasion(written)
+            if _has_any(folded, _NOT_PROFESSIONAL_WORDS) and not _has_any(
+                folded, _PROFESSIONAL_WORDS
+            ):
+                cells.warn(
+                    "type",
+                    f"« {written} » n'est pas un entretien professionnel (L6315-1) : ni "
+                    "l'entretien annuel d'évaluation ni l'entretien d'embauche n'en tiennent "
+                    "lieu ; ligne ignorée.",
+                )
+                return None
+            if found is None:
+                cells.warn(
+                    "type",
+                    f"type d'entretien « {written} » non reconnu ({_KNOWN_INTERVIEW_TYPES}) ; "
+                    "compté comme un entretien professionnel périodique.",
+                )
+            else:
+                occasion = found
+        key = (matricule_key(matricule), held_on)
+        if key in seen:
+            first, first_occasion = seen[key]
+            counted = ""
+            if occasion == "etat_des_lieux" and first_occasion != "etat_des_lieux":
+                reviews.add(first)
+                seen[key] = (first, occasion)
+                counted = " : un seul entretien est compté, comme état des lieux"
+            cells.warn(
+                "held_on",
+                f"entretien déjà indiqué ligne {first} (même salarié, même date){counted} ; "
+                "cette ligne est ignorée.",
+            )
+            return None
+        seen[key] = (cells.row, occasion)
+        return HistoryRecord(
+            matricule=matricule,
+            interview=Interview(held_on, occasion, "historique_rh"),
+            row=cells.row,
+            written_type=written,
+        )
+
+    sheet = _read_records(path, _HISTORY, settings, convert)
+    if not reviews:
+        return sheet
+    return replace(
+        sheet,
+        records=tuple(
+            replace(r, interview=replace(r.interview, occasion="etat_des_lieux"))
+            if r.row in reviews
+            else r
+            for r in sheet.records
+        ),
+    )

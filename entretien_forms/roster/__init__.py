@@ -29,6 +29,7 @@ from entretien_forms.roster.model import (
     Roster,
     RosterAbsence,
     Severity,
+    manager_labels,
 )
 from entretien_forms.text import clean, fold
 
@@ -39,6 +40,7 @@ __all__ = [
     "Roster",
     "RosterAbsence",
     "absence_kind",
+    "manager_labels",
     "parse_french_date",
     "read_roster",
 ]
@@ -48,6 +50,10 @@ _REQUIRED = tuple(f.name for f in FIELDS if f.required)
 _ABSENCE_DATES = ("date_debut_absence", "date_retour_absence", "date_fin_absence")
 _ABSENCE_FIELDS = ("type_absence", *_ABSENCE_DATES)
 _ABSENCE_DROPPED = " L'absence est ignorée ; le salarié est gardé."
+# Dates of interviews already held: neither in the future nor before hire. (The last
+# professional interview is not checked yet: existing rosters, the sample's among
+# them, give one before hire, and how the rules read it is their concern.)
+_HELD_DATES = ("date_dernier_etat_des_lieux",)
 # First words of the summary lines some exports put under the table.
 _TOTAL_LINE_STARTS = ("total", "sous total", "effectif total", "nombre de salaries")
 
@@ -314,6 +320,38 @@ class _RowReader:
                 f"date de naissance ({born:%d/%m/%Y}) postérieure à la date d'entrée "
                 f"({hired:%d/%m/%Y}) ; l'une des deux est fausse.",
             )
+        for name in _HELD_DATES:
+            self.check_held(number, name, values, hired)
+
+    def check_held(
+        self, number: int, name: str, values: dict[str, Any], hired: date | None
+    ) -> None:
+        """Drop a last-interview date that cannot be one, keeping the employee.
+
+        The rules count the legal periods from it: a date in the future (the
+        next interview typed instead of the last) would make an overdue
+        employee look up to date, and one before hire belongs to an earlier
+        contract. The rest of the row is sound, so it is a warning, not an error.
+        """
+        held: date | None = values.get(name)
+        label = FIELDS_BY_NAME[name].label
+        if held is None:
+            return
+        if held > self.today:
+            message = (
+                f"{label} est dans le futur ({held:%d/%m/%Y}) : indiquez le dernier entretien "
+                "déjà tenu, pas le prochain. Date ignorée."
+            )
+        elif hired is not None and held < hired:
+            message = (
+                f"{label} ({held:%d/%m/%Y}) est antérieure à la date d'entrée "
+                f"({hired:%d/%m/%Y}) : un entretien d'un contrat précédent ne compte pas ; "
+                "vérifiez les deux dates. Date ignorée."
+            )
+        else:
+            return
+        del values[name]
+        self.problem(number, name, "warning", message)
 
     def absence(
         self, number: int, written: CellValue, values: dict[str, Any], *, usable: bool = True

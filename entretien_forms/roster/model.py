@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
+
+from entretien_forms.text import fold
 
 Severity = Literal["error", "warning"]
 CellValue = str | int | float | date | None
@@ -70,6 +73,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("temps_partiel", "le temps partiel", "flag"),
     FieldSpec("date_sortie", "la date de sortie", "date"),
     FieldSpec("date_dernier_entretien_pro", "la date du dernier entretien professionnel", "date"),
+    FieldSpec("date_dernier_etat_des_lieux", "la date du dernier état des lieux", "date"),
     FieldSpec("date_dernier_entretien_annuel", "la date du dernier entretien annuel", "date"),
     # One current or last absence per employee; more go in the absences sheet.
     FieldSpec("type_absence", "le type d'absence", "absence"),
@@ -115,6 +119,8 @@ class Employee:
     temps_partiel: bool | None = None
     date_sortie: date | None = None
     date_dernier_entretien_pro: date | None = None
+    # The last état des lieux récapitulatif (L6315-1 II): the next one is counted from it.
+    date_dernier_etat_des_lieux: date | None = None
     date_dernier_entretien_annuel: date | None = None
     absence: RosterAbsence | None = None
     # Only the extra columns a caller asked for (KPIs a form declares), by their header.
@@ -123,6 +129,29 @@ class Employee:
     @property
     def full_name(self) -> str:
         return f"{self.prenom} {self.nom}"
+
+
+def manager_labels(employees: Iterable[Employee]) -> dict[str, str]:
+    """Each employee's manager as HR reads it, by the employee's matricule ("" if none).
+
+    People are told apart by matricule: two managers named « Martin Dupont »
+    are two teams, so their name carries the matricule, « Martin Dupont
+    (M010) », wherever it is shown. A name typed in the roster that matches
+    no employee is shown as typed.
+    """
+    people = list(employees)
+    names = {e.matricule: e.full_name for e in people}
+    managers = {e.manager_matricule for e in people if e.manager_matricule in names}
+    namesakes = Counter(fold(names[m]) for m in managers if m is not None)
+    labels: dict[str, str] = {}
+    for employee in people:
+        matricule = employee.manager_matricule
+        if matricule is None or matricule not in names:
+            labels[employee.matricule] = employee.manager or ""
+            continue
+        name = names[matricule]
+        labels[employee.matricule] = name if namesakes[fold(name)] == 1 else f"{name} ({matricule})"
+    return labels
 
 
 @dataclass(frozen=True)

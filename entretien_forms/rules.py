@@ -294,7 +294,7 @@ class EmployeeFacts:
             trainings=tuple(trainings),
             progressions=tuple(progressions),
             midcareer_visit_on=midcareer_visit_on,
-            last_review_in_roster=getattr(employee, "date_dernier_etat_des_lieux", None),
+            last_review_in_roster=employee.date_dernier_etat_des_lieux,
             history_known_since=history_known_since,
             trainings_known=trainings_known,
         )
@@ -346,6 +346,8 @@ class Obligation:
     inference: str | None = None
     # "À vérifier": the fact the tool lacks to say whether it was held in time.
     unknown: str | None = None
+    # The leave that calls for it (retour_conge, avant_conge): the form names it.
+    leave: AbsenceKind | None = None
 
     @property
     def pending(self) -> bool:
@@ -416,6 +418,7 @@ class Review:
     notes: tuple[str, ...] = ()
     # Whether the interviews due in the period are known (False: some history is missing).
     interviews_known: bool = True
+    trainings_known: bool = True  # False: no trainings sheet, so no training found proves little
     # Its due date passed and the tool cannot tell whether it was held: the missing fact.
     unknown: str | None = None
 
@@ -468,7 +471,8 @@ class Assessment:
                     f"{obligation.label} dû le {fr(obligation.due)} : {obligation.unknown}"
                 )
         for review in self.reviews:
-            if review.topup.to_check:
+            # A review still ahead can still avoid the top-up: only settled ones are checked.
+            if review.topup.to_check and not review.provisional:
                 found.append(
                     f"abondement de l'état des lieux n° {review.number} : {review.topup.to_check}"
                 )
@@ -706,7 +710,9 @@ def _unknown_history(
         return list(obligations)
     out: list[Obligation] = []
     for o in obligations:
-        if o.kept or o.window_start >= since:
+        # Still ahead: planned at its earliest possible date, an unknown interview
+        # could only have pushed it later; nothing to check.
+        if o.kept or o.window_start >= since or (o.pending and o.due >= today):
             out.append(o)
             continue
         if o.pending and o.occasion in ("premiere_annee", "periodique"):
@@ -786,6 +792,7 @@ def _leave_obligations(
                     held_on=held_before,
                     missed=held_before is None and absence.start < today,
                     inference=BEFORE_LEAVE_NOTE,
+                    leave=absence.kind,
                 )
             )
         returned = absence.returned_on
@@ -819,6 +826,7 @@ def _leave_obligations(
                     else _first_after(held, absence.start)
                 ),
                 inference=RETURN_DELAY_NOTE,
+                leave=absence.kind,
             )
         )
     return out
@@ -1131,6 +1139,9 @@ def _reviews(
             unknown_training="une formation non obligatoire a été suivie (aucun tableau des "
             "formations)",
         )
+        topup = _topup(criteria, reference, provisional, legal, headcount, mark - previous_mark)
+        if topup.owed and reference < TOPUP_FROM:
+            notes.append(TOPUP_START_NOTE)
         out.append(
             Review(
                 number=number,
@@ -1145,20 +1156,14 @@ def _reviews(
                 provisional=provisional,
                 interviews_held=not missed,
                 interviews_known=interviews_known,
+                trainings_known=facts.trainings_known,
                 unknown=unknown,
                 missed_interviews=missed,
                 training=training,
                 non_mandatory_training=non_mandatory,
                 certification=any(t.certifying for t in trainings),
                 progression=any(period_start < p <= cutoff for p in facts.progressions),
-                topup=_topup(
-                    criteria,
-                    reference,
-                    provisional,
-                    legal,
-                    headcount,
-                    mark - previous_mark,
-                ),
+                topup=topup,
                 notes=tuple(notes),
             )
         )
@@ -1196,6 +1201,16 @@ def _status_label(status: Status, legal: LegalSettings) -> str:
         "sorti": "sorti",
         "non_concerne": "non concerné",
     }[status]
+
+
+def obligation_status(obligation: Obligation, today: date, legal: LegalSettings) -> Status:
+    """Where one obligation stands, read as ``assess`` reads the employee's next one."""
+    if not obligation.pending:
+        return "a_jour"
+    remaining = (obligation.due - today).days
+    if remaining < 0:
+        return "a_verifier" if obligation.unknown else "en_retard"
+    return "a_planifier" if remaining <= legal.warning_days else "a_jour"
 
 
 def _usable_facts(

@@ -83,3 +83,41 @@ def test_report_says_when_a_workbook_is_open_in_excel(
     (copy,) = (root / "outbox").glob("suivi-entretiens-*.xlsx")
     assert f"Classeur écrit : {copy}" in result.output
     assert openpyxl.load_workbook(copy).sheetnames[0] == "Salariés"
+
+
+def test_report_computes_as_of_the_date_given(tmp_path: Path) -> None:
+    """`--date 31/12/2026`: the audit date, stated in the workbook, decides every status."""
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+    roster = tmp_path / "salaries.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    assert runner.invoke(cli, ["-w", str(root), "roster", "import", str(roster)]).exit_code == 0
+
+    result = runner.invoke(cli, ["-w", str(root), "report", "--date", "31/12/2030"])
+
+    assert result.exit_code == 0, result.output
+    summary = openpyxl.load_workbook(root / "outbox" / "suivi-entretiens.xlsx")["Synthèse"]
+    assert summary["A2"].value.startswith("Calculé le 31/12/2030")
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("31/02/2026", "« 31/02/2026 » n'est pas une date valide ; écrivez-la JJ/MM/AAAA"),
+        ("demain", "« demain » n'est pas une date valide ; écrivez-la JJ/MM/AAAA"),
+    ],
+)
+def test_report_and_status_refuse_a_bad_date_in_french(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    root = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(root)]).exit_code == 0
+
+    for command in ("report", "status"):
+        result = runner.invoke(cli, ["-w", str(root), command, "--date", written])
+
+        assert result.exit_code == 2
+        assert message in result.stderr
+        assert "Traceback" not in result.output

@@ -3,7 +3,7 @@
 One small company, as of 26/11/2026, whose expected dates were worked out by
 hand from ``shared/legal-rules.md`` (see each employee's comment):
 
-1  Claire Martin, hired 01/02/2010, never interviewed, manages everyone else.
+1  Claire Martin, hired 01/02/2010, one interview (01/02/2016, history sheet), manages everyone.
 2  Thomas Dubois, hired 01/03/2024, interview returned on a form (10/02/2025).
 3  a hostile name, hired 03/11/2025, paper return received 10/11/2026.
 4  Zoé Petit, hired 15/01/2026: first interview due within 90 days.
@@ -30,16 +30,21 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
 from entretien_forms.config import CompanySettings, LegalSettings, Settings
-from entretien_forms.reports._workbook import AMBER, DATE_FORMAT, EURO_FORMAT, GREEN, RED
+from entretien_forms.reports._workbook import AMBER, BLUE, DATE_FORMAT, EURO_FORMAT, GREEN, RED
 from entretien_forms.reports.compliance import (
     COMPLIANCE_FILE_NAME,
     build_compliance_workbook,
     write_compliance_workbook,
 )
 from entretien_forms.reports.follow_up import occasion_of
-from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment, TrainingRecord
+from entretien_forms.reports.sheets import (
+    AbsenceRecord,
+    HistoryRecord,
+    TopUpPayment,
+    TrainingRecord,
+)
 from entretien_forms.roster import read_roster
-from entretien_forms.rules import Absence, Training
+from entretien_forms.rules import Absence, Interview, Training
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 
 TODAY = date(2026, 11, 26)
@@ -77,6 +82,10 @@ ABSENCES = (
         "5", Absence("maternite", date(2026, 4, 1), date(2026, 9, 1)), 2, "Congé maternité"
     ),
 )
+
+
+# HR completed employee 1's history: one interview, on 01/02/2016, and none since.
+HISTORY = (HistoryRecord("1", Interview(date(2016, 2, 1)), 2, "EP"),)
 
 
 def _issued(reference: str, matricule: str, kind: str, campaign: str = CAMPAIGN) -> IssuedForm:
@@ -172,6 +181,7 @@ def _build(store: Store, settings: Settings = SETTINGS, **kwargs: Any) -> openpy
     """The workbook built with these settings, saved and read back as Excel would."""
     kwargs.setdefault("trainings", TRAININGS)
     kwargs.setdefault("absences", ABSENCES)
+    kwargs.setdefault("history", HISTORY)
     saved = io.BytesIO()
     build_compliance_workbook(store, settings, campaign=CAMPAIGN, today=TODAY, **kwargs).save(saved)
     return openpyxl.load_workbook(saved)
@@ -188,6 +198,7 @@ def workbook(store: Store, tmp_path: Path) -> openpyxl.Workbook:
         today=TODAY,
         trainings=TRAININGS,
         absences=ABSENCES,
+        history=HISTORY,
     )
     return openpyxl.load_workbook(path)
 
@@ -223,13 +234,15 @@ def test_sheets_headers_and_row_counts(workbook: openpyxl.Workbook) -> None:
         "Date d'entrée",
         "Dernier entretien professionnel",
         "Source du dernier entretien",
-        "Prochaine échéance",
+        "Prochain entretien professionnel",
         "Entretien attendu",
         "Motif de l'échéance",
         "Règle",
+        "Prochain état des lieux",
+        "Motif de l'état des lieux",
         "Statut",
         "Jours de retard",
-        "Prochain état des lieux",
+        "À vérifier",
         "Formulaire entretien professionnel (Automne 2026)",
         "Formulaire entretien annuel (Automne 2026)",
         "Points d'interprétation (n° en Synthèse)",
@@ -248,7 +261,7 @@ def test_every_table_looks_finished(workbook: openpyxl.Workbook) -> None:
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
     employees = workbook["Salariés"]
     assert employees.freeze_panes == "D2"
-    assert employees.auto_filter.ref == "A1:S8"
+    assert employees.auto_filter.ref == "A1:U8"
     assert employees.column_dimensions["K"].width == 45
     assert employees["K2"].alignment.wrap_text  # long reasons wrap instead of running over
     assert employees["F2"].number_format == DATE_FORMAT
@@ -265,43 +278,78 @@ def test_every_table_looks_finished(workbook: openpyxl.Workbook) -> None:
 def test_each_employee_gets_status_dates_and_reason(workbook: openpyxl.Workbook) -> None:
     rows = records(workbook["Salariés"])
 
-    # Late first, most days late first; then to plan; then on time by due date.
+    # Late first, most days late first; then to plan; then on time by their next date.
     assert list(rows) == ["1", "6", "5", "4", "7", "2", "3"]
     summary = {
         m: (
             r["Statut"],
-            r["Prochaine échéance"],
+            r["Prochain entretien professionnel"],
             r["Entretien attendu"],
             r["Règle"],
             r["Jours de retard"],
+            r["Prochain état des lieux"],
         )
         for m, r in rows.items()
     }
     assert summary == {
-        # Hired before the reform, never interviewed: due at hire + 2 years, long passed.
+        # Hired before the 2014 law: first interview due 07/03/2016 (OLD-0), held on
+        # 01/02/2016 (history sheet); the next one, due 01/02/2018, fell before the reform.
+        # The first état des lieux (6 years counted from 07/03/2014) was deferred to
+        # 30/06/2021 (OLD-1).
         "1": (
             "en retard",
-            D(2012, 2, 1),
-            "premier entretien professionnel",
+            D(2018, 2, 1),
+            "entretien professionnel périodique",
             "transition",
-            (TODAY - date(2012, 2, 1)).days,
+            (TODAY - date(2018, 2, 1)).days,
+            D(2021, 6, 30),
         ),
-        # 6 years of seniority on 01/03/2023: état des lieux due before 7 years (former
-        # regime, fell before the reform), earlier than the periodic interview of 01/04/2025.
+        # Last interview 01/04/2023 (roster): the next was due 01/04/2025, before the
+        # reform; the état des lieux of 29/02/2024 is apart (and to check, see below).
         "6": (
             "en retard",
-            D(2024, 2, 29),
-            "état des lieux récapitulatif",
+            D(2025, 4, 1),
+            "entretien professionnel périodique",
             "transition",
-            (TODAY - date(2024, 2, 29)).days,
+            604,
+            D(2024, 2, 29),
         ),
         # Back from maternity leave on 01/09/2026: interview within a month (EPP-4).
-        "5": ("en retard", D(2026, 10, 1), "entretien de retour", "EPP-4", 56),
-        "4": ("à planifier", D(2027, 1, 15), "premier entretien professionnel", "EPP-1", None),
-        "7": ("à jour", D(2027, 10, 31), "état des lieux récapitulatif", "EDL-1", None),
+        "5": ("en retard", D(2026, 10, 1), "entretien de retour", "EPP-4", 56, D(2035, 2, 1)),
+        "4": (
+            "à planifier",
+            D(2027, 1, 15),
+            "premier entretien professionnel",
+            "EPP-1",
+            None,
+            D(2035, 1, 14),
+        ),
+        # Its état des lieux (31/10/2027) comes before its next interview (01/12/2029).
+        "7": (
+            "à jour",
+            D(2029, 12, 1),
+            "entretien professionnel périodique",
+            "EPP-2",
+            None,
+            D(2027, 10, 31),
+        ),
         # 10/02/2025 + 2 years was still running at the reform: moved to + 4 years.
-        "2": ("à jour", D(2029, 2, 10), "entretien professionnel périodique", "transition", None),
-        "3": ("à jour", D(2030, 11, 10), "entretien professionnel périodique", "EPP-2", None),
+        "2": (
+            "à jour",
+            D(2029, 2, 10),
+            "entretien professionnel périodique",
+            "transition",
+            None,
+            D(2033, 2, 28),
+        ),
+        "3": (
+            "à jour",
+            D(2030, 11, 10),
+            "entretien professionnel périodique",
+            "EPP-2",
+            None,
+            D(2034, 11, 2),
+        ),
     }
     assert rows["5"]["Motif de l'échéance"] == (
         "retour de congé de maternité le 01/09/2026 : entretien à proposer à la reprise"
@@ -313,8 +361,46 @@ def test_each_employee_gets_status_dates_and_reason(workbook: openpyxl.Workbook)
     assert rows["4"]["Motif de l'échéance"] == (
         "embauché le 15/01/2026 : premier entretien dans l'année"
     )
+    assert rows["1"]["Motif de l'état des lieux"] == (
+        "embauché le 01/02/2010, avant la loi du 5 mars 2014 : 6 ans comptés depuis le "
+        "07/03/2014 le 07/03/2020, état des lieux au plus tard le 06/03/2021 (OLD-0) ; "
+        "échéance de l'ancien régime dépassée avant la réforme, non reportée ; reportée au "
+        "30/06/2021 (crise sanitaire, OLD-1)"
+    )
+    # What the tool does not know is named, never counted late.
+    assert rows["6"]["À vérifier"] == (
+        "état des lieux récapitulatif dû le 29/02/2024 : tenue de l'état des lieux inconnue "
+        "(historique des entretiens avant le 01/04/2023 inconnu) | premier entretien "
+        "professionnel dû le 01/03/2019 : historique des entretiens avant le 01/04/2023 inconnu"
+    )
+    assert rows["1"]["À vérifier"] is None
     assert rows["2"]["Responsable"] == "Claire Martin"
     assert rows["1"]["Responsable"] == "Sans responsable"
+
+
+def test_without_history_nothing_is_late_on_a_presumption(store: Store) -> None:
+    """Employee 1 without HR's history sheet: never interviewed as far as the tool knows."""
+    rows = records(_build(store, history=())["Salariés"])
+
+    row = rows["1"]
+    assert (row["Statut"], row["Jours de retard"], row["Prochain entretien professionnel"]) == (
+        "à vérifier",
+        None,
+        D(2016, 3, 7),  # OLD-0: never before the 2014 law's first date
+    )
+    assert row["À vérifier"].startswith(
+        "premier entretien professionnel dû le 07/03/2016 : historique des entretiens avant "
+        "le 01/09/2026 inconnu ; au plus tard le 01/09/2030 si un entretien a eu lieu juste "
+        "avant | état des lieux récapitulatif dû le 30/06/2021 : tenue de l'état des lieux "
+        "inconnue"
+    )
+    reviews = records(_build(store, history=())["État des lieux"])
+    assert (
+        reviews["1"]["Situation"],
+        reviews["1"]["Entretiens dus tous tenus"],
+        reviews["1"]["Abondement correctif"],
+        reviews["1"]["Montant"],
+    ) == ("à vérifier", "à vérifier", "à vérifier", 0)
 
 
 def test_last_interview_and_its_source(workbook: openpyxl.Workbook) -> None:
@@ -324,7 +410,7 @@ def test_last_interview_and_its_source(workbook: openpyxl.Workbook) -> None:
         m: (r["Dernier entretien professionnel"], r["Source du dernier entretien"])
         for m, r in rows.items()
     } == {
-        "1": (None, None),
+        "1": (D(2016, 2, 1), "historique des entretiens (RH)"),
         "2": (D(2025, 2, 10), "formulaire EP-PRINTEMPS2025-00001"),
         "3": (D(2026, 11, 10), "formulaire EP-AUTOMNE2026-00002 (papier : date de réception)"),
         "4": (None, None),
@@ -370,12 +456,13 @@ def _rules(sheet: Worksheet) -> dict[str, list[tuple[str, str, str | None]]]:
 
 
 def test_status_is_coloured_green_amber_red(workbook: openpyxl.Workbook) -> None:
-    rules = _rules(workbook["Salariés"])["M2:M8"]
+    rules = _rules(workbook["Salariés"])["O2:O8"]
 
     assert ("equal", '"en retard"', RED.bgColor.rgb) in rules
+    assert ("equal", '"à vérifier"', BLUE.bgColor.rgb) in rules
     assert ("equal", '"à planifier"', AMBER.bgColor.rgb) in rules
     assert ("equal", '"à jour"', GREEN.bgColor.rgb) in rules
-    assert _rules(workbook["Salariés"])["P2:Q8"] == [("equal", '"manquant"', AMBER.bgColor.rgb)]
+    assert _rules(workbook["Salariés"])["R2:S8"] == [("equal", '"manquant"', AMBER.bgColor.rgb)]
 
 
 def test_hostile_text_stays_text(workbook: openpyxl.Workbook) -> None:
@@ -413,12 +500,14 @@ def test_reviews_due_or_late_with_criteria_and_topups(workbook: openpyxl.Workboo
         "À verser au plus tard le",
     )
     assert {m: tuple(r[k] for k in keys) for m, r in rows.items()} == {
-        # 6 years of seniority on 01/02/2016 (former regime, before the reform): due before
-        # 7 years; no interview and no training: 3,000 € by the end of the next quarter.
+        # Hired before the 2014 law: 6 years counted from 07/03/2014 (OLD-0), due before 7,
+        # deferred to 30/06/2021 (OLD-1). The interview due 01/02/2018 was missed and no
+        # training followed: 3,000 €, owed from 01/10/2021 at the earliest (OLD-2), so paid
+        # by the end of the quarter after 30/09/2021.
         "1": (
             1,
             6,
-            D(2017, 1, 31),
+            D(2021, 6, 30),
             "en retard",
             "✘",
             "✘",
@@ -427,15 +516,17 @@ def test_reviews_due_or_late_with_criteria_and_topups(workbook: openpyxl.Workboo
             "à vérifier",
             "dû",
             3000,
-            D(2017, 6, 30),
+            D(2021, 12, 31),
         ),
-        # The English course (2021) was not mandatory: no top-up under the "et" reading.
+        # Due 29/02/2024, before the history known (roster's last interview, 01/04/2023):
+        # whether it was held and whether the interviews were is unknown. The English
+        # course (2021) was not mandatory: no top-up under the "et" reading, whatever.
         "6": (
             1,
             6,
             D(2024, 2, 29),
-            "en retard",
-            "✘",
+            "à vérifier",
+            "à vérifier",
             "✔",
             "✔",
             "✘",
@@ -444,31 +535,39 @@ def test_reviews_due_or_late_with_criteria_and_topups(workbook: openpyxl.Workboo
             0,
             None,
         ),
-        # 8 years on 01/11/2026 (new regime); the first interview was held late: a top-up
-        # to fear if nothing changes, unless the planned training takes place.
+        # 8 years on 01/11/2026 (new regime); the first interview (due 30/06/2021 after
+        # the covid deferral) was met by 01/12/2025 only as far as the tool knows: to check,
+        # not a top-up to fear.
         "7": (
             1,
             8,
             D(2027, 10, 31),
             "à venir",
-            "✘",
+            "à vérifier",
             "✘",
             "✘",
             "✘",
             "à vérifier",
-            "dû si rien ne change",
-            3000,
-            D(2028, 3, 31),
+            "à vérifier",
+            0,
+            None,
         ),
     }
     assert rows["7"]["Formation prévue"] == "Management (validé, le 01/03/2027)"
-    assert rows["7"]["Entretiens dus non tenus à temps"] == (
-        "premier entretien professionnel dû le 01/11/2020, tenu en retard le 01/12/2025"
+    assert rows["7"]["Entretiens dus non tenus à temps"] is None
+    assert rows["1"]["Entretiens dus non tenus à temps"] == (
+        "entretien professionnel périodique dû le 01/02/2018"
     )
     assert rows["1"]["Motif"] == (
         "sur 6 ans : des entretiens dus n'ont pas eu lieu et aucune formation non obligatoire ; "
         "les deux conditions réunies (lecture « et ») : abondement de 3\u202f000\u00a0€ au CPF à "
-        "verser au plus tard le 30/06/2017 (SAN-1, SAN-2)"
+        "verser au plus tard le 31/12/2021 (SAN-1, SAN-2) ; exigible au plus tôt le 01/10/2021 "
+        "(OLD-2)"
+    )
+    assert rows["7"]["Motif"] == (
+        "sur 8 ans : aucune formation non obligatoire ; les deux conditions réunies (lecture "
+        "« et ») : à vérifier, faute de savoir si les entretiens dus ont été tenus (historique "
+        "des entretiens avant le 01/12/2025 inconnu) (SAN-1)"
     )
 
 
@@ -478,12 +577,14 @@ def test_review_totals_under_the_table(workbook: openpyxl.Workbook) -> None:
 
     totals = [
         (sheet.cell(r, 1).value, sheet.cell(r, amount - 1).value, sheet.cell(r, amount).value)
-        for r in (6, 7)
+        for r in (6, 7, 8)
     ]
 
     assert totals == [
         ("Abondements dus (état des lieux tenu ou échu)", 1, 3000),
-        ("Abondements à craindre si rien ne change", 1, 3000),
+        # Employee 7's top-up is to check, not to fear: its interview history is unknown.
+        ("Abondements à craindre si rien ne change", 0, 0),
+        ("Abondements à vérifier (historique ou formations inconnus)", 0, None),
     ]
     assert sheet.auto_filter.ref.endswith("4")  # the totals stay out of the filter
 
@@ -494,14 +595,36 @@ def test_or_reading_owes_a_topup_for_each_failing_review(store: Store) -> None:
     sheet = _build(store, settings)["État des lieux"]
     rows = records(sheet)
 
-    # Employee 1's review at 12 years: interviews held, but no training at all.
-    assert rows["1"]["Autres abondements dus"] == (
-        "n° 2 à tenir au plus tard le 31/01/2023 : 3\u202f000\u00a0€"
+    assert {m: (r["Abondement correctif"], r["Montant"]) for m, r in rows.items()} == {
+        "1": ("dû", 3000),
+        # The training no longer clears it: under « ou » the unknown interviews decide.
+        "6": ("à vérifier", 0),
+        # No training known: under « ou » that alone will owe it, whatever the interviews.
+        "7": ("dû si rien ne change", 3000),
+    }
+    assert rows["6"]["Motif"] == (
+        "tenue de l'état des lieux inconnue (historique des entretiens avant le 01/04/2023 "
+        "inconnu) ; sur 6 ans : l'une des deux conditions suffit (lecture « ou ») : à "
+        "vérifier, faute de savoir si les entretiens dus ont été tenus (historique des "
+        "entretiens avant le 01/04/2023 inconnu) (SAN-1)"
     )
-    assert rows["1"]["Montant des autres abondements"] == 3000
-    assert rows["6"]["Abondement correctif"] == "dû"
     amount = next(c.column for c in sheet[1] if c.value == "Montant")
-    assert [sheet.cell(r, amount).value for r in (6, 7)] == [9000, 3000]
+    assert [sheet.cell(r, amount - 1).value for r in (6, 7, 8)] == [1, 1, 1]
+    assert [sheet.cell(r, amount).value for r in (6, 7, 8)] == [3000, 3000, None]
+    # Employee 1's next review (at 14 years from 07/03/2014) will owe one too if nothing
+    # changes: no training at all.
+    review = next(r for r in _follow_up_reviews(store, settings, "1") if r.number == 2)
+    assert (review.due, review.topup.owed, review.provisional) == (date(2029, 3, 6), True, True)
+
+
+def _follow_up_reviews(store: Store, settings: Settings, matricule: str) -> tuple[Any, ...]:
+    from entretien_forms.reports.follow_up import compute_follow_up
+
+    facts = compute_follow_up(
+        store, settings, campaign=CAMPAIGN, today=TODAY, trainings=TRAININGS, history=HISTORY
+    )
+    person = next(p for p in facts.people if p.employee.matricule == matricule)
+    return person.assessment.reviews
 
 
 def test_topups_paid_settle_the_earliest_owed_and_leave_the_rest(store: Store) -> None:
@@ -516,32 +639,33 @@ def test_topups_paid_settle_the_earliest_owed_and_leave_the_rest(store: Store) -
     sheet = workbook["État des lieux"]
     rows = records(sheet)
 
-    # Employee 1 owes two (reviews n° 1 and n° 2): the payment settles the earliest.
+    # Employee 1 owes one (review n° 1): the payment settles it.
     assert rows["1"]["Abondement correctif"] == "versé le 01/03/2025"
-    assert rows["1"]["Autres abondements dus"] == (
-        "n° 2 à tenir au plus tard le 31/01/2023 : 3\u202f000\u00a0€"
-    )
-    assert rows["1"]["Montant des autres abondements"] == 3000
-    assert rows["6"]["Abondement correctif"] == "versé le 10/01/2026"
+    assert rows["1"]["Autres abondements dus"] is None
+    # Employee 6's top-up is to check, not owed: a payment settles nothing and is listed.
+    assert rows["6"]["Abondement correctif"] == "à vérifier"
     amount = next(c.column for c in sheet[1] if c.value == "Montant")
     totals = {
         sheet.cell(r, 1).value: (sheet.cell(r, amount - 1).value, sheet.cell(r, amount).value)
-        for r in (6, 7, 8)
+        for r in (6, 7, 8, 9)
     }
     assert totals == {
-        "Abondements dus (état des lieux tenu ou échu)": (1, 3000),
+        "Abondements dus (état des lieux tenu ou échu)": (0, 0),
         "Abondements à craindre si rien ne change": (1, 3000),
-        "Abondements déjà versés (tableau des abondements)": (2, 6000),
+        "Abondements à vérifier (historique ou formations inconnus)": (1, None),
+        "Abondements déjà versés (tableau des abondements)": (1, 3000),
     }
     summary = _summary(workbook)
-    assert summary["Abondements correctifs dus"][0] == 1
-    assert summary["Montant des abondements correctifs dus"][0] == 3000
-    assert summary["Abondements correctifs versés"][0] == 2
-    assert summary["Montant des abondements correctifs versés"][0] == 6000
+    assert summary["Abondements correctifs dus"][0] == 0
+    assert summary["Montant des abondements correctifs dus"][0] == 0
+    assert summary["Abondements correctifs versés"][0] == 1
+    assert summary["Montant des abondements correctifs versés"][0] == 3000
+    assert summary["Abondements correctifs à vérifier"][0] == 1
     assert summary["Abondements versés lus"][0] == 3
     assert summary["Versements sans abondement dû calculé"] == (
-        1,
-        "à vérifier (matricule inconnu, ou état des lieux non échu) : 99 (01/02/2026)",
+        2,
+        "à vérifier (matricule inconnu, état des lieux non échu ou abondement à vérifier) : "
+        "6 (10/01/2026), 99 (01/02/2026)",
     )
 
 
@@ -614,10 +738,13 @@ def test_headline_figures_for_the_cse(workbook: openpyxl.Workbook) -> None:
             "Salariés à jour",
             "Salariés dont l'entretien est à planifier",
             "Salariés en retard",
+            "Salariés à vérifier",
             "États des lieux tenus sur les 12 derniers mois",
             "États des lieux en retard",
+            "États des lieux à vérifier",
             "Abondements correctifs dus",
             "Montant des abondements correctifs dus",
+            "Abondements correctifs à vérifier",
             "Abondements à craindre dans les 12 mois si rien ne change",
             "Montant à craindre dans les 12 mois",
             "Formulaires émis (campagne)",
@@ -631,13 +758,18 @@ def test_headline_figures_for_the_cse(workbook: openpyxl.Workbook) -> None:
         "Salariés à jour": 3,
         "Salariés dont l'entretien est à planifier": 1,
         "Salariés en retard": 3,
+        "Salariés à vérifier": 0,
         "États des lieux tenus sur les 12 derniers mois": 0,
-        # Employee 1's reviews at 6 and 12 years, employee 6's at 6 years.
-        "États des lieux en retard": 3,
+        # Employee 1's (deferred to 30/06/2021); employee 6's may have been held.
+        "États des lieux en retard": 1,
+        "États des lieux à vérifier": 1,
         "Abondements correctifs dus": 1,
         "Montant des abondements correctifs dus": 3000,
-        "Abondements à craindre dans les 12 mois si rien ne change": 1,
-        "Montant à craindre dans les 12 mois": 3000,
+        # Employee 6's is cleared by a training, whatever its unknown interviews.
+        "Abondements correctifs à vérifier": 0,
+        # Employee 7's depends on interviews the tool does not know: to check, not to fear.
+        "Abondements à craindre dans les 12 mois si rien ne change": 0,
+        "Montant à craindre dans les 12 mois": 0,
         "Formulaires émis (campagne)": 6,
         "Formulaires retournés (campagne)": 2,
         "Fichiers rejetés (campagne)": 3,
@@ -770,6 +902,7 @@ def test_libreoffice_opens_and_prints_the_workbook(
         today=TODAY,
         trainings=TRAININGS,
         absences=ABSENCES,
+        history=HISTORY,
     )
     profile = (tmp_path / "lo-profile").as_uri()
 
@@ -795,7 +928,7 @@ def test_libreoffice_opens_and_prints_the_workbook(
     assert len(reader.pages) >= 4  # one sheet or more per page, fitted to the width
     for expected in (
         "Source du dernier entretien",  # Salariés
-        "01/02/2012",  # dates printed as jj/mm/aaaa
+        "01/02/2018",  # dates printed as jj/mm/aaaa
         "Abondements dus",  # État des lieux
         "Fichiers non attribués",  # Campagne
         "Suivi des entretiens professionnels — Atelier Durand",  # Synthèse

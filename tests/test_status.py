@@ -2,13 +2,15 @@
 
 One small company, as of 26/11/2026, campaign « 2026 »:
 
-1  Claire Martin, hired 01/02/2010, never interviewed: late; manages 2, 3 and 6.
+1  Claire Martin, hired 01/02/2010, no interview known: to check (her history before the
+   first roster import, 01/09/2026, is unknown); manages 2, 3 and 6.
 2  Thomas Dubois, hired 01/03/2024, paper return received 10/11/2026: up to date;
    manages 4 and 5.
 3  Zoé Petit, hired 15/01/2026, no interview: first one due within 90 days.
 4  Léa Roy, hired 02/02/2026, back from maternity leave on 01/09/2026: return
    interview late (absences sheet).
-5  Marc Noël, hired 01/03/2017, last interview 01/04/2023: late.
+5  Marc Noël, hired 01/03/2017, last interview 01/04/2023: late; his état des lieux
+   (29/02/2024) is to check.
 6  Inès Faure, hired 01/11/2018, last interview 01/12/2025: up to date, état des
    lieux due 31/10/2027 (within 12 months).
 7  Hugo Blanc, hired 01/06/2025, no manager, interview returned on a form (10/11/2026).
@@ -35,7 +37,7 @@ from entretien_forms.cli.status import LINE_WIDTH, render_status
 from entretien_forms.config import CompanySettings, Settings
 from entretien_forms.reports.compliance import write_compliance_workbook
 from entretien_forms.reports.follow_up import ManagerProgress
-from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment
+from entretien_forms.reports.sheets import AbsenceRecord, HistoryRecord, TopUpPayment
 from entretien_forms.reports.status import (
     CampaignStatus,
     Deadline,
@@ -43,7 +45,7 @@ from entretien_forms.reports.status import (
     campaign_status,
 )
 from entretien_forms.roster import read_roster
-from entretien_forms.rules import Absence
+from entretien_forms.rules import Absence, Interview
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 from entretien_forms.workspace import open_workspace
 
@@ -170,7 +172,8 @@ def test_employees_counted_by_status(store: Store) -> None:
 
     assert status.employees == 7
     assert dict(status.by_status) == {
-        "en_retard": 3,  # 1, 4, 5
+        "en_retard": 2,  # 4, 5
+        "a_verifier": 1,  # 1
         "a_planifier": 1,  # 3
         "a_jour": 3,  # 2, 6, 7
         "sorti": 0,
@@ -182,8 +185,12 @@ def test_campaign_progress_by_manager(store: Store) -> None:
     status = _status(store)
 
     assert status.managers == (
-        ManagerProgress("Claire Martin", 3, issued=3, returned=2, paper=1, missing=1, rejected=0),
-        ManagerProgress("Thomas Dubois", 2, issued=2, returned=0, paper=0, missing=2, rejected=2),
+        ManagerProgress(
+            "Claire Martin", 3, 3, returned=2, paper=1, missing=1, rejected=0, manager_matricule="1"
+        ),
+        ManagerProgress(
+            "Thomas Dubois", 2, 2, returned=0, paper=0, missing=2, rejected=2, manager_matricule="2"
+        ),
         ManagerProgress(
             "Sans responsable", 1, issued=1, returned=1, paper=0, missing=0, rejected=0
         ),
@@ -202,7 +209,9 @@ def test_another_campaign_has_its_own_forms(store: Store) -> None:
     status = campaign_status(store, SETTINGS, campaign="2025", today=TODAY, absences=ABSENCES)
 
     assert status.managers == (
-        ManagerProgress("Claire Martin", 1, issued=1, returned=0, paper=0, missing=1, rejected=0),
+        ManagerProgress(
+            "Claire Martin", 1, 1, returned=0, paper=0, missing=1, rejected=0, manager_matricule="1"
+        ),
         # Rejected since its forms went out, naming none of them (as the workbook counts).
         ManagerProgress(
             "Fichiers non attribués", 0, issued=0, returned=0, paper=0, missing=0, rejected=2
@@ -213,36 +222,61 @@ def test_another_campaign_has_its_own_forms(store: Store) -> None:
 def test_deadlines_late_first_then_soonest(store: Store) -> None:
     deadlines = _status(store).deadlines
 
-    assert [(d.matricule, d.status) for d in deadlines] == [
-        ("1", "en_retard"),
-        ("5", "en_retard"),
-        ("4", "en_retard"),
-        ("3", "a_planifier"),
-        *((d.matricule, "a_jour") for d in deadlines[4:]),
+    # Each employee's next professional interview and next état des lieux, apart.
+    assert [(d.matricule, d.kind, d.status) for d in deadlines] == [
+        ("5", "entretien_professionnel", "en_retard"),
+        ("4", "entretien_professionnel", "en_retard"),
+        ("1", "entretien_professionnel", "a_verifier"),
+        ("1", "etat_des_lieux", "a_verifier"),
+        ("5", "etat_des_lieux", "a_verifier"),
+        ("3", "entretien_professionnel", "a_planifier"),
+        ("6", "etat_des_lieux", "a_jour"),
+        ("6", "entretien_professionnel", "a_jour"),
+        ("7", "entretien_professionnel", "a_jour"),
+        ("2", "entretien_professionnel", "a_jour"),
+        ("2", "etat_des_lieux", "a_jour"),
+        ("7", "etat_des_lieux", "a_jour"),
+        ("3", "etat_des_lieux", "a_jour"),
+        ("4", "etat_des_lieux", "a_jour"),
     ]
     late = [d.days_late for d in deadlines if d.status == "en_retard"]
-    assert late == sorted(late, reverse=True) and all(days > 0 for days in late)
-    others = [d.due for d in deadlines if d.status != "en_retard"]
+    assert late == [604, 56]
+    others = [d.due for d in deadlines if d.status == "a_jour"]
     assert others == sorted(others)
-    assert deadlines[2] == Deadline(
+    assert deadlines[1] == Deadline(
         matricule="4",
         name="Léa Roy",
         manager="Thomas Dubois",
+        kind="entretien_professionnel",
         due=date(2026, 10, 1),
         occasion="retour_conge",
         interview="entretien de retour",
-        reason=deadlines[2].reason,
-        rule=deadlines[2].rule,
+        reason=deadlines[1].reason,
+        rule=deadlines[1].rule,
         status="en_retard",
         days_late=56,
     )
-    assert "congé de maternité" in deadlines[2].reason
+    assert "congé de maternité" in deadlines[1].reason
+    # Never late on a presumption: the missing fact is named instead.
+    claire = deadlines[2]
+    assert (claire.due, claire.rule, claire.days_late, claire.to_check) == (
+        date(2016, 3, 7),
+        "OLD-0",
+        0,
+        "historique des entretiens avant le 01/09/2026 inconnu ; au plus tard le 01/09/2030 si "
+        "un entretien a eu lieu juste avant",
+    )
+    assert deadlines[4].to_check == (
+        "tenue de l'état des lieux inconnue (historique des entretiens avant le 01/04/2023 inconnu)"
+    )
 
 
 def test_without_the_absences_sheet_no_return_interview(store: Store) -> None:
     status = _status(store, absences=())
 
-    leah = next(d for d in status.deadlines if d.matricule == "4")
+    leah = next(
+        d for d in status.deadlines if d.matricule == "4" and d.kind == "entretien_professionnel"
+    )
     assert leah.occasion != "retour_conge"
 
 
@@ -251,7 +285,7 @@ def test_limit_keeps_the_most_urgent(store: Store) -> None:
     first = _status(store, limit=2)
 
     assert first.deadlines == every.deadlines[:2]
-    assert first.deadlines_total == every.deadlines_total == len(every.deadlines) == 7
+    assert first.deadlines_total == every.deadlines_total == len(every.deadlines) == 14
     assert len(first.reviews) == min(2, first.reviews_total)
 
 
@@ -259,8 +293,8 @@ def test_reviews_late_or_due_within_twelve_months(store: Store) -> None:
     reviews = _status(store).reviews
 
     assert [(r.matricule, r.number, r.situation) for r in reviews] == [
-        ("1", 1, "en_retard"),
-        ("5", 1, "en_retard"),
+        ("1", 1, "a_verifier"),
+        ("5", 1, "a_verifier"),
         ("6", 1, "a_venir"),
     ]
     assert reviews[0] == ReviewDue(
@@ -268,31 +302,43 @@ def test_reviews_late_or_due_within_twelve_months(store: Store) -> None:
         name="Claire Martin",
         manager="Sans responsable",
         number=1,
-        due=date(2017, 1, 31),
-        situation="en_retard",
-        days_late=3586,
+        # 6 years counted from the 2014 law (OLD-0), deferred to 30/06/2021 (OLD-1).
+        due=date(2021, 6, 30),
+        situation="a_verifier",
+        days_late=0,
         reason=reviews[0].reason,
-        rule=reviews[0].rule,
+        rule="transition, OLD-1",
         topup_applies=True,
-        topup_amount=3000,
-        topup_provisional=False,  # its deadline has passed: owed for sure
+        topup_amount=0,  # never owed on a presumption
+        topup_provisional=False,
+        topup_to_check=(
+            "les entretiens dus ont été tenus (historique des entretiens avant le 01/09/2026 "
+            "inconnu)"
+        ),
     )
     assert (reviews[2].due, reviews[2].days_late) == (date(2027, 10, 31), 0)
-    # Nothing done so far would avoid the top-up; the review is still to come.
-    assert (reviews[2].topup_amount, reviews[2].topup_provisional) == (3000, True)
+    # Its first interview was met late as far as the tool knows: to check, not to fear.
+    assert (reviews[2].topup_amount, reviews[2].topup_to_check is not None) == (0, True)
 
 
-def test_a_topup_paid_shows_with_its_date(store: Store) -> None:
+def test_a_topup_paid_shows_with_its_date(store: Store, write_csv: Callable[..., Path]) -> None:
+    """Claire's history completed by HR: her first état des lieux owes a top-up, paid."""
+
     paid = campaign_status(
         store,
         SETTINGS,
         campaign=CAMPAIGN,
         today=TODAY,
         topups=[TopUpPayment("1", date(2026, 3, 15), None, 2)],
+        history=[HistoryRecord("1", Interview(date(2016, 2, 1)), 2, "EP")],
     )
 
     (review, *_) = paid.reviews
-    assert (review.matricule, review.topup_paid_on) == ("1", date(2026, 3, 15))
+    assert (review.matricule, review.situation, review.topup_paid_on) == (
+        "1",
+        "en_retard",
+        date(2026, 3, 15),
+    )
     assert review.as_dict()["topup_paid_on"] == "2026-03-15"
     assert all(r.topup_paid_on is None for r in paid.reviews[1:])
     assert "3 000 € versé le 15/03/2026" in "\n".join(render_status(paid, workbook="x.xlsx"))
@@ -359,25 +405,33 @@ def test_figures_equal_the_compliance_workbook(store: Store, tmp_path: Path) -> 
     assert summary["Salariés à jour"] == status.by_status["a_jour"]
     assert summary["Fichiers rejetés (campagne)"] == status.total.rejected
 
+    assert summary["Salariés à vérifier"] == status.by_status["a_verifier"]
+
     employees = _rows(workbook["Salariés"])
-    assert [str(r["Matricule"]) for r in employees if r["Prochaine échéance"]] == [
-        d.matricule for d in status.deadlines
-    ]
     by_matricule = {str(r["Matricule"]): r for r in employees}
+    columns = {
+        "entretien_professionnel": ("Prochain entretien professionnel", "Motif de l'échéance"),
+        "etat_des_lieux": ("Prochain état des lieux", "Motif de l'état des lieux"),
+    }
     for deadline in status.deadlines:
         row = by_matricule[deadline.matricule]
-        assert (
-            _day(row["Prochaine échéance"]),
-            row["Entretien attendu"],
-            row["Motif de l'échéance"],
-            row["Statut"],
-            row["Jours de retard"] or 0,
-        ) == (
+        day, motif = columns[deadline.kind]
+        assert (_day(row[day]), row[motif]) == (
             deadline.due,
-            deadline.interview,
-            deadline.reason,
-            deadline.status_label,
-            deadline.days_late,
+            f"{deadline.reason} ; à vérifier : {deadline.to_check}"
+            if deadline.to_check
+            else deadline.reason,
+        )
+        if deadline.kind == "entretien_professionnel":
+            assert row["Entretien attendu"] == deadline.interview
+    # An employee's status is their most urgent deadline's; days late, the longest.
+    order = ["en_retard", "a_verifier", "a_planifier", "a_jour"]
+    for matricule, row in by_matricule.items():
+        own = [d for d in status.deadlines if d.matricule == matricule]
+        worst = min(own, key=lambda d: (order.index(d.status), -d.days_late))
+        assert (row["Statut"], row["Jours de retard"] or 0) == (
+            worst.status_label,
+            worst.days_late,
         )
 
     reviews = [
@@ -412,6 +466,7 @@ def test_as_dict_is_json_with_iso_dates(store: Store) -> None:
     assert (data["campaign"], data["today"], data["employees"]) == ("2026", "2026-11-26", 7)
     assert data["total"] == {
         "manager": "Total",
+        "manager_matricule": None,
         "employees": 6,
         "issued": 6,
         "returned": 3,
@@ -421,16 +476,29 @@ def test_as_dict_is_json_with_iso_dates(store: Store) -> None:
         "return_rate": 0.5,
     }
     assert data["managers"][-1]["return_rate"] is None
-    assert [d["matricule"] for d in data["deadlines"]] == ["1", "5", "4"]
-    assert data["deadlines_total"] == 7
-    leah = data["deadlines"][2]
-    assert {k: leah[k] for k in ("due", "occasion", "status", "status_label", "days_late")} == {
+    assert [(d["matricule"], d["kind"]) for d in data["deadlines"]] == [
+        ("5", "entretien_professionnel"),
+        ("4", "entretien_professionnel"),
+        ("1", "entretien_professionnel"),
+    ]
+    assert data["deadlines_total"] == 14
+    leah = data["deadlines"][1]
+    keys = ("kind", "kind_label", "due", "occasion", "status", "status_label", "days_late")
+    assert {k: leah[k] for k in (*keys, "to_check")} == {
+        "kind": "entretien_professionnel",
+        "kind_label": "entretien professionnel",
         "due": "2026-10-01",
         "occasion": "retour_conge",
         "status": "en_retard",
         "status_label": "en retard",
         "days_late": 56,
+        "to_check": None,
     }
+    claire = data["deadlines"][2]
+    assert (claire["due"], claire["status"], claire["days_late"]) == ("2016-03-07", "a_verifier", 0)
+    assert claire["to_check"].startswith("historique des entretiens avant le 01/09/2026 inconnu")
+    assert data["by_status"]["a_verifier"] == 1
+    assert data["reviews"][0]["topup_to_check"].startswith("les entretiens dus ont été tenus")
     assert data["reviews"][2]["due"] == "2027-10-31"
     assert data["reviews"][2]["situation_label"] == "à venir"
 
@@ -443,33 +511,37 @@ def test_terminal_page_in_french(store: Store) -> None:
     text = "\n".join(lines)
 
     assert lines[0] == (
-        "Campagne 2026 au 26/11/2026 : 7 salariés — 3 en retard, 1 à planifier, 3 à jour"
+        "Campagne 2026 au 26/11/2026 : 7 salariés — 2 en retard, 1 à vérifier, 1 à planifier, "
+        "3 à jour"
     )
     assert lines[3].split() == ["Responsable", "Émis", "Retournés", "Manquants", "Rejetés", "%"]
     assert lines[5].split() == ["Claire", "Martin", "3", "2", "1", "0", "67", "%"]
     assert lines[8].split() == ["Fichiers", "non", "attribués", "0", "0", "0", "1", "—"]
     assert lines[10].split() == ["Total", "6", "3", "3", "3", "50", "%"]
-    assert "Prochaines échéances (2 sur 7)" in lines
+    assert "Prochaines échéances (2 sur 14)" in lines
     header = next(line for line in lines if line.startswith("Salarié"))
     assert header.split() == ["Salarié", "Responsable", "Échéance", "Entretien", "Statut", "Motif"]
-    assert not any(line.startswith("Léa Roy") for line in lines)  # beyond the limit
-    assert lines[lines.index("Prochaines échéances (2 sur 7)") + 3].startswith("Claire Martin ")
+    first = lines.index("Prochaines échéances (2 sur 14)") + 3
+    assert lines[first].startswith(
+        "Marc Noël  Thomas Dubois  01/04/2025  périodique       en retard (604 j)"
+    )
+    assert lines[first + 1].startswith("Léa Roy ")
+    assert lines[first + 2].startswith("… et 12 autres")  # Claire's rows are beyond the limit
     assert (
-        "… et 5 autres échéances dans outbox/suivi-entretiens.xlsx (« entretien report ») ; "
+        "… et 12 autres échéances dans outbox/suivi-entretiens.xlsx (« entretien report ») ; "
         "--limit 0 pour tout afficher ici."
     ) in lines
-    assert "États des lieux en retard ou à tenir dans les 12 mois (2 sur 3)" in lines
+    title = "États des lieux en retard, à vérifier ou à tenir dans les 12 mois (2 sur 3)"
+    assert title in lines
     assert "… et 1 autre état des lieux dans outbox/suivi-entretiens.xlsx" in text
-    reviews = lines[
-        lines.index("États des lieux en retard ou à tenir dans les 12 mois (2 sur 3)") :
-    ]
+    reviews = lines[lines.index(title) :]
     assert reviews[1].split()[:7] == [
         *("Salarié", "Responsable", "Échéance", "N°", "Situation", "Abondement", "Motif")
     ]
+    # Never late nor owed on a presumption: the history before the first import is unknown.
     assert reviews[3].startswith(
-        "Claire Martin  Sans responsable  31/01/2017   1  en retard (3586 j)"
+        "Claire Martin  Sans responsable  30/06/2021   1  à vérifier  à vérifier  embauché le"
     )
-    assert "  3 000 € dû  " in reviews[3]
     assert all(len(line) <= LINE_WIDTH for line in lines)
 
 
@@ -479,6 +551,7 @@ def test_long_and_hostile_texts_are_cut_and_neutralised() -> None:
         matricule="9",
         name="Eve\x1b[2J\nMallory",
         manager="Une responsable au nom vraiment très, très long",
+        kind="entretien_professionnel",
         due=date(2026, 1, 5),
         occasion="periodique",
         interview="entretien professionnel périodique",
@@ -491,7 +564,14 @@ def test_long_and_hostile_texts_are_cut_and_neutralised() -> None:
         campaign="2026",
         today=TODAY,
         employees=1,
-        by_status={"en_retard": 1, "a_planifier": 0, "a_jour": 0, "sorti": 0, "non_concerne": 0},
+        by_status={
+            "en_retard": 1,
+            "a_verifier": 0,
+            "a_planifier": 0,
+            "a_jour": 0,
+            "sorti": 0,
+            "non_concerne": 0,
+        },
         managers=(),
         total=ManagerProgress("Total", 0, 0, 0, 0, 0, 0),
         deadlines=(deadline,),
@@ -538,8 +618,8 @@ def test_command_prints_the_tables(workspace_root: Path) -> None:
     assert lines[0].startswith(f"Campagne 2026 au {date.today():%d/%m/%Y} : 7 salariés — ")
     assert "Formulaires de la campagne « 2026 » par responsable" in lines
     assert lines[10].split() == ["Total", "6", "3", "3", "3", "50", "%"]
-    assert "Prochaines échéances (2 sur 7)" in lines
-    assert "… et 5 autres échéances dans outbox/suivi-entretiens.xlsx" in result.stdout
+    assert "Prochaines échéances (2 sur 14)" in lines
+    assert "… et 12 autres échéances dans outbox/suivi-entretiens.xlsx" in result.stdout
     assert all(len(line) <= LINE_WIDTH for line in lines)
     assert lines[-1] == (
         "Abondement correctif non calculé : effectif sous le seuil ou non renseigné "
@@ -622,3 +702,118 @@ def test_a_roster_with_nobody_still_employed_says_to_import_a_newer_one(tmp_path
         "Erreur : la dernière liste des salariés importée ne compte aucun salarié actif. "
         "Importez une liste à jour : « entretien roster import FICHIER ».\n"
     )
+
+
+# --- Two managers of the same name ----------------------------------------------------------
+
+# Two « Martin Dupont », each with a team: S1 under M010, S2 and S3 under M020; S2 returned.
+NAMESAKES = [
+    ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste", "Responsable"],
+    ["M010", "Dupont", "Martin", "01/02/2010", "Chef d'atelier", ""],
+    ["M020", "Dupont", "Martin", "01/03/2012", "Chef de quai", ""],
+    ["S1", "Roy", "Léa", "01/09/2020", "Soudeuse", "M010"],
+    ["S2", "Noël", "Marc", "01/09/2021", "Magasinier", "M020"],
+    ["S3", "Faure", "Inès", "01/09/2022", "Cariste", "M020"],
+]
+
+
+@pytest.fixture
+def namesakes_root(tmp_path: Path, write_csv: Callable[..., Path]) -> Path:
+    """A workspace holding the two teams above, one form each, S2's returned."""
+    root = tmp_path / "homonymes"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    roster = read_roster(write_csv("homonymes.csv", NAMESAKES), today=TODAY)
+    with Store.open(open_workspace(root).database_path) as opened:
+        opened.import_roster(roster, sha256="x", now=datetime(2026, 9, 1))
+        forms = [_issued(n, m, "professionnel") for n, m in enumerate(["S1", "S2", "S3"], 1)]
+        opened.record_issued(forms)
+        opened.record_submission(_submission(forms[1], "a"), [], now=datetime(2026, 11, 10, 8))
+    return root
+
+
+def test_namesake_managers_are_two_rows_named_with_their_matricule(namesakes_root: Path) -> None:
+    with Store.open(open_workspace(namesakes_root).database_path) as opened:
+        status = campaign_status(opened, SETTINGS, campaign=CAMPAIGN, today=TODAY, limit=None)
+
+    figures = {"paper": 0, "missing": 1, "rejected": 0}
+    assert status.managers == (
+        ManagerProgress("Martin Dupont (M010)", 1, 1, 0, **figures, manager_matricule="M010"),
+        ManagerProgress("Martin Dupont (M020)", 2, 2, 1, **figures, manager_matricule="M020"),
+    )
+    assert {d.matricule: d.manager for d in status.deadlines} == {
+        "M010": "Sans responsable",
+        "M020": "Sans responsable",
+        "S1": "Martin Dupont (M010)",
+        "S2": "Martin Dupont (M020)",
+        "S3": "Martin Dupont (M020)",
+    }
+
+
+def test_namesake_managers_are_two_rows_of_the_campaign_sheet(
+    namesakes_root: Path, tmp_path: Path
+) -> None:
+    with Store.open(open_workspace(namesakes_root).database_path) as opened:
+        path = write_compliance_workbook(tmp_path, opened, SETTINGS, campaign=CAMPAIGN, today=TODAY)
+    workbook = openpyxl.load_workbook(path)
+
+    rows = list(workbook["Campagne"].iter_rows(min_row=2, values_only=True))
+    assert rows[:4] == [
+        ("Martin Dupont (M010)", 1, 1, 0, 0, 1, 0, 0),
+        ("Martin Dupont (M020)", 2, 2, 1, 0, 1, 0, 0.5),
+        (None,) * 8,
+        ("Total — campagne « 2026 »", 3, 3, 1, 0, 2, 0, pytest.approx(1 / 3)),
+    ]
+    employees = {str(r["Matricule"]): r["Responsable"] for r in _rows(workbook["Salariés"])}
+    assert employees == {
+        "M010": "Sans responsable",
+        "M020": "Sans responsable",
+        "S1": "Martin Dupont (M010)",
+        "S2": "Martin Dupont (M020)",
+        "S3": "Martin Dupont (M020)",
+    }
+
+
+def test_command_shows_namesake_managers_apart(namesakes_root: Path) -> None:
+    runner = CliRunner()
+    text = runner.invoke(cli, ["-w", str(namesakes_root), "status", "--campaign", CAMPAIGN])
+    as_json = runner.invoke(
+        cli, ["-w", str(namesakes_root), "status", "--campaign", CAMPAIGN, "--json"]
+    )
+
+    assert text.exit_code == 0 and as_json.exit_code == 0, text.output + as_json.output
+    lines = text.stdout.splitlines()
+    assert lines[5].split() == ["Martin", "Dupont", "(M010)", "1", "0", "1", "0", "0", "%"]
+    assert lines[6].split() == ["Martin", "Dupont", "(M020)", "2", "1", "1", "0", "50", "%"]
+    assert lines[8].split() == ["Total", "3", "1", "2", "0", "33", "%"]
+    managers = json.loads(as_json.stdout)["managers"]
+    assert [(m["manager"], m["manager_matricule"], m["employees"]) for m in managers] == [
+        ("Martin Dupont (M010)", "M010", 1),
+        ("Martin Dupont (M020)", "M020", 2),
+    ]
+
+
+def test_date_option_computes_as_of_that_day(workspace_root: Path) -> None:
+    """Who will be late on 31/12/2027, if nothing is done."""
+    result = CliRunner().invoke(
+        cli,
+        ["-w", str(workspace_root), "status", "--campaign", CAMPAIGN, "--date", "31/12/2027"],
+    )
+    as_json = CliRunner().invoke(
+        cli,
+        ["-w", str(workspace_root), "status", "--json", "--date", "31/12/2027", "--limit", "0"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Campagne 2026 au 31/12/2027 : 7 salariés — ")
+    data = json.loads(as_json.stdout)
+    assert data["today"] == "2027-12-31"
+    interviews = {
+        d["matricule"]: (d["due"], d["status"], d["days_late"])
+        for d in data["deadlines"]
+        if d["kind"] == "entretien_professionnel"
+    }
+    # Léa's return interview: known facts only, late by then.
+    assert interviews["4"] == ("2026-10-01", "en_retard", 456)
+    # Zoé's first interview (due 15/01/2027) could have been held before the tool's first
+    # import (01/09/2026): to check, not late.
+    assert interviews["3"] == ("2027-01-15", "a_verifier", 0)

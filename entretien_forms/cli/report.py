@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from entretien_forms.cli import AppContext, cli
+from entretien_forms.cli.options import as_of_option
 from entretien_forms.cli.roster import import_roster_file
 from entretien_forms.reports.build import build_reports
 from entretien_forms.store import Store
@@ -37,6 +38,14 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=_FILE,
     help="Abondements correctifs déjà versés (sinon abondements.xlsx/.csv s'il existe).",
 )
+@click.option(
+    "--historique",
+    "history",
+    type=_FILE,
+    help="Historique des entretiens passés tenu par les RH (sinon historique.xlsx/.csv s'il "
+    "existe).",
+)
+@as_of_option
 @click.pass_obj
 def report(
     app: AppContext,
@@ -45,6 +54,8 @@ def report(
     trainings: Path | None,
     absences: Path | None,
     topups: Path | None,
+    history: Path | None,
+    as_of: date | None,
 ) -> None:
     """Construire les deux classeurs Excel dans outbox/.
 
@@ -53,7 +64,7 @@ def report(
     (échéances légales par salarié, états des lieux, campagne, synthèse CSE).
     """
     workspace = app.workspace()
-    today = date.today()
+    today = as_of or date.today()
     if roster is not None:
         import_roster_file(roster, workspace)
         click.echo("")
@@ -66,6 +77,7 @@ def report(
             trainings_file=trainings,
             absences_file=absences,
             topups_file=topups,
+            history_file=history,
         )
     for sheet in result.sheets:
         where = f" (feuille « {sheet.sheet} »)" if sheet.sheet else ""

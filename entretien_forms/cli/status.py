@@ -13,6 +13,7 @@ from datetime import date
 import click
 
 from entretien_forms.cli import AppContext, cli
+from entretien_forms.cli.options import as_of_option
 from entretien_forms.reports.compliance import COMPLIANCE_FILE_NAME
 from entretien_forms.reports.follow_up import ManagerProgress
 from entretien_forms.reports.status import (
@@ -49,9 +50,12 @@ NO_EMPLOYEE = (
     show_default=True,
     help="Nombre d'échéances et d'états des lieux affichés (0 : tous).",
 )
+@as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Résultat en JSON, pour les scripts.")
 @click.pass_obj
-def status(app: AppContext, campaign: str | None, limit: int, as_json: bool) -> None:
+def status(
+    app: AppContext, campaign: str | None, limit: int, as_of: date | None, as_json: bool
+) -> None:
     """Afficher l'avancement de la campagne et les prochaines échéances.
 
     Les mêmes chiffres que suivi-entretiens.xlsx (« entretien report ») :
@@ -61,7 +65,7 @@ def status(app: AppContext, campaign: str | None, limit: int, as_json: bool) -> 
     à la racine de l'espace de travail sont pris en compte.
     """
     workspace = app.workspace()
-    today = date.today()
+    today = as_of or date.today()
     with Store.open(workspace.database_path) as store:
         problem = None
         if store.roster_import_count() == 0:
@@ -83,6 +87,8 @@ def status(app: AppContext, campaign: str | None, limit: int, as_json: bool) -> 
             trainings=inputs.trainings,
             absences=inputs.absences,
             topups=inputs.topups,
+            history=inputs.history,
+            trainings_known=inputs.trainings_known,
             limit=limit or None,
         )
     for sheet in inputs.sheets:
@@ -110,6 +116,7 @@ def render_status(result: CampaignStatus, *, workbook: str) -> list[str]:
     by_status = result.by_status
     counts = [
         count(by_status["en_retard"], "en retard", "en retard"),
+        count(by_status["a_verifier"], "à vérifier", "à vérifier"),
         count(by_status["a_planifier"], "à planifier", "à planifier"),
         count(by_status["a_jour"], "à jour", "à jour"),
     ]
@@ -144,7 +151,7 @@ def render_status(result: CampaignStatus, *, workbook: str) -> list[str]:
                 fr(d.due),
                 SHORT_OCCASIONS.get(d.occasion, d.interview),
                 _late(d.days_late) if d.days_late else d.status_label,
-                d.reason,
+                f"{d.reason} ; à vérifier : {d.to_check}" if d.to_check else d.reason,
             ]
             for d in result.deadlines
         ],
@@ -154,7 +161,7 @@ def render_status(result: CampaignStatus, *, workbook: str) -> list[str]:
         len(result.deadlines), result.deadlines_total, ("échéance", "échéances"), workbook
     )
 
-    title = "États des lieux en retard ou à tenir dans les 12 mois"
+    title = "États des lieux en retard, à vérifier ou à tenir dans les 12 mois"
     lines += ["", _heading(title, len(result.reviews), result.reviews_total)]
     names = _names(result.reviews)
     # The top-up depends on the headcount only: all rows have one, or none has.
@@ -205,7 +212,8 @@ def _late(days: int) -> str:
 
 def _names(rows: Sequence[Deadline | ReviewDue]) -> dict[str, str]:
     """Names as HR knows people; the matricule only to tell two namesakes apart."""
-    seen = Counter(fold(r.name) for r in rows)
+    # An employee has up to two rows (interview, état des lieux): count people, not rows.
+    seen = Counter(fold(name) for name in {r.matricule: r.name for r in rows}.values())
     return {
         r.matricule: r.name if seen[fold(r.name)] == 1 else f"{r.name} ({r.matricule})"
         for r in rows
@@ -225,6 +233,8 @@ def _manager_row(progress: ManagerProgress) -> list[str]:
 
 
 def _topup(review: ReviewDue) -> str:
+    if review.topup_to_check:
+        return "à vérifier"
     if not review.topup_amount:
         return "non dû"
     amount = f"{review.topup_amount:,}".replace(",", " ") + " €"

@@ -1,8 +1,9 @@
 """Build both workbooks of a workspace: what ``entretien report`` and the watcher call.
 
-The optional HR sheets (trainings, absences) are given on the command line or,
-for the watcher which has no command line, found in the workspace under their
-usual names (``formations.xlsx`` / ``.csv``, ``absences.xlsx`` / ``.csv``). Trainings
+The optional HR sheets (trainings, absences, top-ups, history) are given on the
+command line or, for the watcher which has no command line, found in the
+workspace under their usual names (``formations.xlsx`` / ``.csv``,
+``absences.xlsx``, ``abondements.xlsx``, ``historique.xlsx``...). Trainings
 declared as followed in the professional interview forms are added for the rules.
 """
 
@@ -27,9 +28,11 @@ from entretien_forms.reports.plan import (
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
     AnyHRSheet,
+    HistoryRecord,
     TopUpPayment,
     TrainingRecord,
     read_absences,
+    read_history,
     read_topups,
     read_trainings,
 )
@@ -39,6 +42,12 @@ from entretien_forms.workspace import Workspace, open_workspace
 TRAININGS_NAMES = ("formations.xlsx", "formations.csv")
 ABSENCES_NAMES = ("absences.xlsx", "absences.csv")
 TOPUPS_NAMES = ("abondements.xlsx", "abondements.csv")
+HISTORY_NAMES = (
+    "historique.xlsx",
+    "historique.csv",
+    "historique-entretiens.xlsx",
+    "historique-entretiens.csv",
+)
 
 
 @dataclass
@@ -62,6 +71,9 @@ class HRSheets:
     absences: tuple[AbsenceRecord, ...] = ()
     topups: tuple[TopUpPayment, ...] = ()
     sheets: tuple[AnyHRSheet, ...] = ()
+    # A trainings sheet was read: then a training it does not list was not followed.
+    trainings_known: bool = False
+    history: tuple[HistoryRecord, ...] = ()  # past interviews HR lists (historique.xlsx)
 
 
 def read_hr_sheets(
@@ -71,8 +83,9 @@ def read_hr_sheets(
     trainings_file: Path | None = None,
     absences_file: Path | None = None,
     topups_file: Path | None = None,
+    history_file: Path | None = None,
 ) -> HRSheets:
-    """The trainings, absences and top-ups sheets given, or else found at the workspace's root.
+    """The trainings, absences, top-ups and history sheets given, or else found at the root.
 
     ``entretien report``, the watcher and ``entretien status`` all read them
     here, so that they compute from the same records.
@@ -80,11 +93,13 @@ def read_hr_sheets(
     trainings_file = trainings_file or find_sheet(workspace, TRAININGS_NAMES)
     absences_file = absences_file or find_sheet(workspace, ABSENCES_NAMES)
     topups_file = topups_file or find_sheet(workspace, TOPUPS_NAMES)
+    history_file = history_file or find_sheet(workspace, HISTORY_NAMES)
     settings = workspace.settings.roster
     sheets: list[AnyHRSheet] = []
     trainings: tuple[TrainingRecord, ...] = ()
     absences: tuple[AbsenceRecord, ...] = ()
     topups: tuple[TopUpPayment, ...] = ()
+    history: tuple[HistoryRecord, ...] = ()
     if trainings_file is not None:
         training_sheet = read_trainings(trainings_file, today=today, settings=settings)
         sheets.append(training_sheet)
@@ -97,7 +112,18 @@ def read_hr_sheets(
         topup_sheet = read_topups(topups_file, today=today, settings=settings)
         sheets.append(topup_sheet)
         topups = topup_sheet.records
-    return HRSheets(trainings, absences, topups, tuple(sheets))
+    if history_file is not None:
+        history_sheet = read_history(history_file, today=today, settings=settings)
+        sheets.append(history_sheet)
+        history = history_sheet.records
+    return HRSheets(
+        trainings,
+        absences,
+        topups,
+        tuple(sheets),
+        trainings_known=trainings_file is not None,
+        history=history,
+    )
 
 
 def build_reports(
@@ -109,6 +135,7 @@ def build_reports(
     trainings_file: Path | None = None,
     absences_file: Path | None = None,
     topups_file: Path | None = None,
+    history_file: Path | None = None,
 ) -> ReportResult:
     """Write the training plan and the follow-up workbook into ``outbox/``."""
     result = ReportResult()
@@ -118,6 +145,7 @@ def build_reports(
         trainings_file=trainings_file,
         absences_file=absences_file,
         topups_file=topups_file,
+        history_file=history_file,
     )
     result.sheets += hr.sheets
     planned = [
@@ -199,4 +227,6 @@ def _write_compliance(root: Path, campaign: str, today: date, hr: HRSheets) -> P
             trainings=hr.trainings,
             absences=hr.absences,
             topups=hr.topups,
+            history=hr.history,
+            trainings_known=hr.trainings_known,
         )

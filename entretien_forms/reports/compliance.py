@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from entretien_forms.config import LegalSettings, Settings
 from entretien_forms.reports._workbook import (
     AMBER,
+    BLUE,
     DATE_FORMAT,
     EURO_FORMAT,
     GREEN,
@@ -59,17 +60,25 @@ from entretien_forms.reports.follow_up import (
     manager_progress,
     owed_for_sure,
 )
-from entretien_forms.reports.sheets import AbsenceRecord, TopUpPayment, TrainingRecord
+from entretien_forms.reports.sheets import (
+    AbsenceRecord,
+    HistoryRecord,
+    TopUpPayment,
+    TrainingRecord,
+)
 from entretien_forms.rules import (
     AGREEMENT_END_NOTE,
     BEFORE_LEAVE_NOTE,
     BEFORE_LEAVE_WINDOW_MONTHS,
+    COVID_NOTE,
     FORMER_REGIME,
     HIRED_BEFORE_T0_NOTE,
+    OLD_LAW_NOTE,
     RETURN_DELAY_NOTE,
     RETURN_INTERVIEW_DELAY_MONTHS,
     REVIEW_ACROSS_T0_NOTE,
     REVIEW_NOTE,
+    TOPUP_START_NOTE,
     TRANSITION_NOTE,
     Assessment,
     Obligation,
@@ -123,6 +132,9 @@ _READINGS: tuple[tuple[str, str, str], ...] = (
     (AGREEMENT_END_NOTE, "Accord collectif de plus de 4 ans", AGREEMENT_END_NOTE),
     (REVIEW_NOTE, "Ancienneté retenue pour l'état des lieux", REVIEW_NOTE),
     (REVIEW_ACROSS_T0_NOTE, "État des lieux à cheval sur la réforme", REVIEW_ACROSS_T0_NOTE),
+    (OLD_LAW_NOTE, "Salariés embauchés avant la loi du 5 mars 2014", OLD_LAW_NOTE),
+    (COVID_NOTE, "Report lié à la crise sanitaire (2020-2021)", COVID_NOTE),
+    (TOPUP_START_NOTE, "Abondement correctif avant le 01/10/2021", TOPUP_START_NOTE),
     (
         "Hypothèse : visite médicale de mi-carrière",
         "Date de la visite médicale de mi-carrière",
@@ -190,6 +202,8 @@ def build_compliance_workbook(
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
     topups: Iterable[TopUpPayment] = (),
+    history: Iterable[HistoryRecord] = (),
+    trainings_known: bool = True,
 ) -> Report:
     """The four sheets (Salariés, État des lieux, Campagne, Synthèse), computed as of ``today``.
 
@@ -206,6 +220,8 @@ def build_compliance_workbook(
         trainings=trainings,
         absences=absences,
         topups=topups,
+        history=history,
+        trainings_known=trainings_known,
     )
     people, unmatched, forms = facts.people, facts.unmatched, facts.forms
     workbook = Report(f"Suivi des entretiens professionnels — {campaign}")
@@ -237,6 +253,8 @@ def write_compliance_workbook(
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
     topups: Iterable[TopUpPayment] = (),
+    history: Iterable[HistoryRecord] = (),
+    trainings_known: bool = True,
 ) -> Path:
     """Build and save atomically; a folder gets ``suivi-entretiens.xlsx`` inside it."""
     target = path / COMPLIANCE_FILE_NAME if path.is_dir() else path
@@ -248,6 +266,8 @@ def write_compliance_workbook(
         trainings=trainings,
         absences=absences,
         topups=topups,
+        history=history,
+        trainings_known=trainings_known,
     )
     return save_atomically(workbook, target)
 
@@ -260,6 +280,7 @@ def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[st
     cells = f"{letter}2:{letter}{rows + 1}"
     for text, fill in (
         ("en retard", RED),
+        ("à vérifier", BLUE),
         ("à planifier", AMBER),
         ("à jour", GREEN),
         ("à venir", GREEN),
@@ -272,6 +293,13 @@ def _status_colours(sheet: Worksheet, column: int, rows: int, extra: Sequence[st
 
 def _joined(items: Iterable[str]) -> str | None:
     return " | ".join(items) or None
+
+
+def _reason(obligation: Obligation) -> str:
+    """The reason, and what HR must check when the tool lacks a fact."""
+    if obligation.unknown:
+        return f"{obligation.reason} ; à vérifier : {obligation.unknown}"
+    return obligation.reason
 
 
 # --- Salariés ------------------------------------------------------------------------
@@ -288,13 +316,15 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
         "Date d'entrée",
         "Dernier entretien professionnel",
         "Source du dernier entretien",
-        "Prochaine échéance",
+        "Prochain entretien professionnel",
         "Entretien attendu",
         "Motif de l'échéance",
         "Règle",
+        "Prochain état des lieux",
+        "Motif de l'état des lieux",
         "Statut",
         "Jours de retard",
-        "Prochain état des lieux",
+        "À vérifier",
         *form_headers,
         "Points d'interprétation (n° en Synthèse)",
         "Remarques",
@@ -311,8 +341,7 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
                     (r for r in person.recorded if r.interview.held_on == last.held_on), None
                 )
                 source = proof.describe() if proof else source
-        review = a.review
-        open_review = review if review is not None and review.held_on is None else None
+        interview, review = a.next_interview, a.next_review
         readings, remarks = _split_notes(
             [
                 *a.notes,
@@ -335,13 +364,15 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
                 e.date_entree,
                 last.held_on if last else None,
                 source,
-                a.next_due.due if a.next_due else None,
-                a.next_due.label if a.next_due else None,
-                a.next_due.reason if a.next_due else a.status_label,
-                a.next_due.rule if a.next_due else None,
+                interview.due if interview else None,
+                interview.label if interview else None,
+                _reason(interview) if interview else a.status_label,
+                interview.rule if interview else None,
+                review.due if review else None,
+                _reason(review) if review else None,
                 STATUS_LABELS[a.status],
                 a.days_late or None,
-                open_review.due if open_review else None,
+                _joined(a.checks),
                 *(forms.state(e.matricule, k) for k in forms.kinds),
                 readings,
                 remarks,
@@ -354,7 +385,7 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
         headers,
         rows,
         widths=[
-            *(10, 16, 14, 14, 18, 11, 14, 24, 11, 20, 45, 9, 11, 8, 11),
+            *(10, 16, 14, 14, 18, 11, 14, 24, 13, 20, 45, 9, 13, 40, 11, 8, 40),
             *(14 for _ in forms.kinds),
             16,
             50,
@@ -362,7 +393,7 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
         formats={
             headers.index("Date d'entrée"): DATE_FORMAT,
             headers.index("Dernier entretien professionnel"): DATE_FORMAT,
-            headers.index("Prochaine échéance"): DATE_FORMAT,
+            headers.index("Prochain entretien professionnel"): DATE_FORMAT,
             headers.index("Prochain état des lieux"): DATE_FORMAT,
         },
         wrap=[
@@ -371,6 +402,8 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
                 "Source du dernier entretien",
                 "Entretien attendu",
                 "Motif de l'échéance",
+                "Motif de l'état des lieux",
+                "À vérifier",
                 *form_headers,
                 "Points d'interprétation (n° en Synthèse)",
                 "Remarques",
@@ -379,7 +412,7 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
     )
     sheet.freeze_panes = "D2"  # keep the matricule and the name in view
     _status_colours(sheet, status_column, len(rows), ("sorti", "non concerné"))
-    first_form = headers.index("Prochain état des lieux") + 1
+    first_form = headers.index("À vérifier") + 1
     if rows and forms.kinds:
         letters = (
             get_column_letter(first_form + 1),
@@ -397,6 +430,8 @@ def _employees_sheet(workbook: Report, people: Sequence[Person], forms: Campaign
 def _situation(review: Review, today: date, legal: LegalSettings) -> str:
     if review.held_on is not None:
         return f"tenu le {fr(review.held_on)}"
+    if review.unknown:
+        return _NOT_TRACKED
     if review.due < today:
         return "en retard"
     if (review.due - today).days <= legal.warning_days:
@@ -410,6 +445,8 @@ def _topup_state(review: Review, payment: TopUpPayment | None) -> str:
         return f"versé le {fr(payment.paid_on)}"
     if not topup.applies:
         return "non applicable (effectif sous le seuil)"
+    if topup.to_check:
+        return _NOT_TRACKED
     if not topup.owed:
         return "non dû"
     return "dû si rien ne change" if review.provisional else "dû"
@@ -429,7 +466,10 @@ def _review_rows(people: Sequence[Person], today: date) -> list[tuple[Person, Re
         if review is None:
             continue
         due_soon = review.held_on is None and review.due <= horizon
-        if due_soon or any(owed_for_sure(r) for r in person.assessment.reviews):
+        to_check = any(
+            r.unknown or (r.topup.to_check and not r.provisional) for r in person.assessment.reviews
+        )
+        if due_soon or to_check or any(owed_for_sure(r) for r in person.assessment.reviews):
             found.append((person, review))
     found.sort(key=lambda pr: (pr[1].due, fold(pr[0].employee.nom), pr[0].employee.matricule))
     return found
@@ -499,7 +539,7 @@ _REVIEW_WRAPPED = (
 def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, today: date) -> None:
     column = {h: i for i, h in enumerate(_REVIEW_HEADERS)}
     rows: list[list[Any]] = []
-    owed_count = owed_amount = feared_count = feared_amount = paid_count = 0
+    owed_count = owed_amount = feared_count = feared_amount = paid_count = checked_count = 0
     paid_amount = 0.0
     for person, review in _review_rows(facts.people, today):
         e = person.employee
@@ -514,7 +554,14 @@ def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, toda
                 owed_count, owed_amount = owed_count + 1, owed_amount + r.topup.amount
             elif r.topup.owed:
                 feared_count, feared_amount = feared_count + 1, feared_amount + r.topup.amount
-        late = (today - review.due).days if review.held_on is None and review.due < today else 0
+        checked_count += sum(
+            1 for r in person.assessment.reviews if r.topup.to_check and not r.provisional
+        )
+        late = (
+            (today - review.due).days
+            if review.held_on is None and review.due < today and not review.unknown
+            else 0
+        )
         # What could still change the outcome: a non-mandatory training first.
         planned = next(
             (
@@ -538,10 +585,16 @@ def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, toda
                 _situation(review, today, legal),
                 late or None,
                 f"du {fr(review.period_start)} au {fr(review.period_end)}",
-                _mark(review.interviews_held),
+                _mark(review.interviews_held) if review.interviews_known else _NOT_TRACKED,
                 _joined(_missed(o) for o in review.missed_interviews),
-                _mark(review.training),
-                _mark(review.non_mandatory_training),
+                _mark(review.training)
+                if review.training or review.trainings_known
+                else _NOT_TRACKED,
+                (
+                    _mark(review.non_mandatory_training)
+                    if review.non_mandatory_training or review.trainings_known
+                    else _NOT_TRACKED
+                ),
                 _mark(review.certification),
                 _CHECK if review.progression else _NOT_TRACKED,
                 (
@@ -552,7 +605,7 @@ def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, toda
                 _topup_state(review, facts.payment(e.matricule, review)),
                 amount,
                 topup.deadline,
-                topup.reason,
+                f"{review.unknown} ; {topup.reason}" if review.unknown else topup.reason,
                 _joined(
                     f"n° {r.number} à tenir au plus tard le {fr(r.due)} : {_euros(r.topup.amount)}"
                     + (f", versé le {fr(p.paid_on)}" if p else "")
@@ -596,6 +649,7 @@ def _reviews_sheet(workbook: Report, facts: FollowUp, legal: LegalSettings, toda
         (
             ("Abondements dus (état des lieux tenu ou échu)", owed_count, owed_amount),
             ("Abondements à craindre si rien ne change", feared_count, feared_amount),
+            ("Abondements à vérifier (historique ou formations inconnus)", checked_count, None),
             ("Abondements déjà versés (tableau des abondements)", paid_count, paid_amount),
         )
     ):
@@ -698,7 +752,9 @@ def _summary_sheet(
         held.update((a.matricule, d) for d in days if year_ago < d <= today)
     reviews = [r for a in assessments for r in a.reviews]
     reviews_held = [r for r in reviews if r.held_on is not None and year_ago < r.held_on <= today]
-    late_reviews = [r for r in reviews if r.held_on is None and r.due < today]
+    late_reviews = [r for r in reviews if r.held_on is None and r.due < today and not r.unknown]
+    unknown_reviews = [r for r in reviews if r.unknown]
+    checked = [r for r in reviews if r.topup.to_check and not r.provisional]
     soon_reviews = [r for r in reviews if r.held_on is None and today <= r.due <= horizon]
     owed_all = [(p, r) for p in people for r in p.assessment.reviews if owed_for_sure(r)]
     paid = [
@@ -769,8 +825,20 @@ def _summary_sheet(
         f"échéance dans les {legal.warning_days} jours",
     )
     line("Salariés en retard", statuses["en_retard"], "échéance dépassée sans entretien")
+    line(
+        "Salariés à vérifier",
+        statuses["a_verifier"],
+        "échéance passée qu'un entretien inconnu de l'outil a pu respecter (historique "
+        "incomplet) : jamais compté en retard ; complétez l'historique des entretiens "
+        "(historique.xlsx) ou la colonne « Dernier état des lieux »",
+    )
     line("États des lieux tenus sur les 12 derniers mois", len(reviews_held))
     line("États des lieux en retard", len(late_reviews))
+    line(
+        "États des lieux à vérifier",
+        len(unknown_reviews),
+        "échéance passée, tenue inconnue de l'outil (historique incomplet)",
+    )
     line("États des lieux à tenir dans les 12 mois", len(soon_reviews))
     line(
         "Abondements correctifs dus",
@@ -805,6 +873,12 @@ def _summary_sheet(
         sum(r.topup.amount for r in feared),
         "une formation non obligatoire ou les entretiens manquants tenus à temps l'évitent",
         EURO_FORMAT,
+    )
+    line(
+        "Abondements correctifs à vérifier",
+        len(checked),
+        "ni dus ni écartés : un fait manque (entretiens avant le début de l'historique connu, "
+        "ou formations suivies sans tableau des formations) ; aucun montant n'est compté",
     )
     line("Formulaires émis (campagne)", issued)
     line("Formulaires retournés (campagne)", returned)
@@ -851,7 +925,8 @@ def _summary_sheet(
         line(
             "Versements sans abondement dû calculé",
             len(facts.unsettled),
-            f"à vérifier (matricule inconnu, ou état des lieux non échu) : {shown}",
+            "à vérifier (matricule inconnu, état des lieux non échu ou abondement à vérifier) "
+            f": {shown}",
         )
     if unmatched:
         shown = ", ".join(unmatched[:10]) + (" …" if len(unmatched) > 10 else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
@@ -17,11 +17,13 @@ from typing import Any
 from entretien_forms.config import Settings
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
+    HistoryRecord,
     TopUpPayment,
     TrainingRecord,
     matricule_key,
 )
-from entretien_forms.roster import Employee
+from entretien_forms.reports.sheets import occasion_of as occasion_of  # shared with the history
+from entretien_forms.roster import Employee, manager_labels
 from entretien_forms.rules import (
     Absence,
     Assessment,
@@ -45,26 +47,19 @@ KIND_LABELS: dict[str, str] = {
 STATUS_LABELS: dict[str, str] = {
     "a_jour": "à jour",
     "a_planifier": "à planifier",
+    "a_verifier": "à vérifier",
     "en_retard": "en retard",
     "sorti": "sorti",
     "non_concerne": "non concerné",
 }
-STATUS_ORDER = {"en_retard": 0, "a_planifier": 1, "a_jour": 2, "sorti": 3, "non_concerne": 4}
-# The options of entretien.occasion (templates/entretien-professionnel.toml), by
-# folded keywords on whole words so that a company's reworded template still maps.
-# "Demande du salarié" and anything unknown are periodic: every interview restarts
-# the period anyway, whatever its occasion.
-_OCCASION_WORDS: tuple[tuple[str, Occasion], ...] = (
-    ("premiere annee", "premiere_annee"),
-    ("embauche", "premiere_annee"),
-    ("avant le conge", "avant_conge"),
-    ("depart en conge", "avant_conge"),
-    ("retour", "retour_conge"),
-    ("mi carriere", "mi_carriere"),
-    ("60 ans", "avant_60"),
-    ("fin de carriere", "avant_60"),
-    ("etat des lieux", "etat_des_lieux"),
-)
+STATUS_ORDER = {
+    "en_retard": 0,
+    "a_verifier": 1,
+    "a_planifier": 2,
+    "a_jour": 3,
+    "sorti": 4,
+    "non_concerne": 5,
+}
 _REFERENCE = re.compile(r"[A-Z]{1,10}-[A-Z0-9]{1,16}-\d{5}")
 # What mail clients and file managers add to a name saved twice, once folded:
 # "Dupont-Jean-M001-annuel (2)", "... - Copie", "... - Copie (3)".
@@ -95,14 +90,6 @@ class RecordedInterview:
         if self.dated_by_reception:
             return f"{text} (date de l'entretien absente : date de réception)"
         return text
-
-
-def occasion_of(answer: object) -> Occasion:
-    """The rules' occasion for an ``entretien.occasion`` answer (periodic when unknown)."""
-    if not isinstance(answer, str):
-        return "periodique"
-    words = f" {fold(answer)} "
-    return next((o for key, o in _OCCASION_WORDS if f" {key} " in words), "periodique")
 
 
 def recorded_interviews(
@@ -149,7 +136,8 @@ def _recorded(submission: Submission, answers: Mapping[str, AnswerValue]) -> Rec
 @dataclass(frozen=True)
 class Person:
     employee: Employee
-    manager: str  # name shown in the Responsable columns
+    manager: str  # name shown in the Responsable columns, « Martin Dupont (M010) » for a namesake
+    manager_matricule: str | None  # None: no manager, or a name the roster could not resolve
     assessment: Assessment
     recorded: tuple[RecordedInterview, ...]
     planned: tuple[TrainingRecord, ...]  # trainings not yet done, for the EDL sheet
@@ -265,6 +253,43 @@ def settle_topups(
     return settled, left
 
 
+def history_known_since(
+    employee: Employee, followed_since: date, in_history_sheet: bool
+) -> date | None:
+    """From which day every interview of this employee is known; None: since hire.
+
+    What the tool knows (legal-rules.md): the roster's last interview (nothing
+    was held between it and the export), every form returned since the tool
+    started following the company (its first roster import), and HR's history
+    sheet, which lists an employee's interviews since hire. Before the
+    earliest of these, a missing interview is a fact to check, not a failure.
+    """
+    if in_history_sheet:
+        return None
+    roster = employee.date_dernier_entretien_pro
+    since = followed_since if roster is None else min(roster, followed_since)
+    # Hired since then: the whole history is on record.
+    return None if since <= employee.date_entree else since
+
+
+def _managers(employees: Sequence[Employee]) -> Callable[[Employee], tuple[str, str | None]]:
+    """Each employee's manager: the name the Responsable columns show, and the matricule.
+
+    Namesake managers carry their matricule (``roster.manager_labels``), or the
+    Campagne sheet and ``entretien status`` would show two rows nobody can tell
+    apart; a name typed in the roster that matches no employee has no matricule.
+    """
+    labels = manager_labels(employees)
+    known = {e.matricule for e in employees}
+
+    def manager_of(employee: Employee) -> tuple[str, str | None]:
+        matricule = employee.manager_matricule
+        label = labels.get(employee.matricule) or NO_MANAGER
+        return label, matricule if matricule in known else None
+
+    return manager_of
+
+
 def assess_people(
     settings: Settings,
     employees: Sequence[Employee],
@@ -272,10 +297,25 @@ def assess_people(
     trainings: Sequence[TrainingRecord],
     absences: Sequence[AbsenceRecord],
     today: date,
+    *,
+    history: Sequence[HistoryRecord] = (),
+    followed_since: date | None = None,
+    trainings_known: bool = True,
 ) -> tuple[list[Person], list[str]]:
-    """Assess everyone; also return the sheets' matricules that match nobody."""
+    """Assess everyone; also return the sheets' matricules that match nobody.
+
+    ``followed_since`` is the first roster import (``Store.first_import_on``);
+    ``None`` treats every employee's history as complete, as pure tests do.
+    """
     owner = _owners(employees)
     unmatched: list[str] = []
+    past: dict[str, list[Interview]] = defaultdict(list)
+    for row in history:
+        who = owner(row.matricule)
+        if who is None:
+            unmatched.append(row.matricule)
+        else:
+            past[who].append(replace(row.interview, source="historique_rh"))
     done: dict[str, list[Training]] = defaultdict(list)
     planned: dict[str, list[TrainingRecord]] = defaultdict(list)
     leaves: dict[str, list[Absence]] = defaultdict(list)
@@ -293,21 +333,29 @@ def assess_people(
             unmatched.append(leave.matricule)
         else:
             leaves[who].append(leave.absence)
-    names = {e.matricule: e.full_name for e in employees}
+    manager_of = _managers(employees)
     people = []
     for employee in employees:
         proofs = tuple(recorded.get(employee.matricule, ()))
+        listed = employee.matricule in past
         facts = EmployeeFacts.from_employee(
             employee,
-            interviews=[r.interview for r in proofs],
+            interviews=[*past.get(employee.matricule, ()), *(r.interview for r in proofs)],
             absences=leaves.get(employee.matricule, ()),
             trainings=done.get(employee.matricule, ()),
+            history_known_since=(
+                None
+                if followed_since is None
+                else history_known_since(employee, followed_since, listed)
+            ),
+            trainings_known=trainings_known,
         )
-        manager = names.get(employee.manager_matricule or "") or employee.manager or NO_MANAGER
+        manager, manager_matricule = manager_of(employee)
         people.append(
             Person(
                 employee=employee,
                 manager=manager,
+                manager_matricule=manager_matricule,
                 assessment=assess(facts, today, settings.legal, settings.company.headcount),
                 recorded=proofs,
                 planned=tuple(
@@ -330,6 +378,9 @@ def urgency(person: Person) -> tuple[int, int, date, str, str, str]:
 NOT_IN_ROSTER = "Salariés hors fichier actuel"
 UNATTRIBUTED = "Fichiers non attribués"
 TOTAL = "Total"
+# A row of the campaign's progress: the manager's matricule (None for a name typed in
+# the roster, or a row that is not a manager) and the name shown.
+_Team = tuple[str | None, str]
 
 
 @dataclass(frozen=True)
@@ -343,6 +394,7 @@ class ManagerProgress:
     paper: int  # among returned
     missing: int
     rejected: int  # files set aside in rejected/
+    manager_matricule: str | None = None  # None: not a manager of the roster (total, files...)
 
     @property
     def return_rate(self) -> float | None:
@@ -352,6 +404,7 @@ class ManagerProgress:
     def as_dict(self) -> dict[str, Any]:
         return {
             "manager": self.manager,
+            "manager_matricule": self.manager_matricule,
             "employees": self.employees,
             "issued": self.issued,
             "returned": self.returned,
@@ -370,33 +423,40 @@ def manager_progress(
     A form counts for the manager its employee has today; a returned form
     since replaced counts as returned, not issued; a rejected file goes to its
     employee's manager, or to « Fichiers non attribués » when no form names it.
+    Managers are told apart by matricule: two namesakes are two rows.
     """
-    manager_of = {p.employee.matricule: p.manager for p in people}
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    manager_of: dict[str, _Team] = {
+        p.employee.matricule: (p.manager_matricule, p.manager) for p in people
+    }
+    outside: _Team = (None, NOT_IN_ROSTER)
+    counts: dict[_Team, Counter[str]] = defaultdict(Counter)
     for matricule, kind in forms.issued:
-        manager = manager_of.get(matricule, NOT_IN_ROSTER)
+        manager = manager_of.get(matricule, outside)
         returned = forms.returned.get((matricule, kind))
         counts[manager]["issued"] += 1
         counts[manager]["returned" if returned is not None else "missing"] += 1
         counts[manager]["paper"] += returned is not None and returned.paper
     for key, submission in forms.returned.items():
         if key not in forms.issued:
-            manager = manager_of.get(key[0], NOT_IN_ROSTER)
+            manager = manager_of.get(key[0], outside)
             counts[manager]["returned"] += 1
             counts[manager]["paper"] += submission.paper
     for matricule, files in forms.rejected.items():
-        manager = manager_of.get(matricule, NOT_IN_ROSTER) if matricule else UNATTRIBUTED
+        manager = manager_of.get(matricule, outside) if matricule else (None, UNATTRIBUTED)
         counts[manager]["rejected"] += files
-    people_of: dict[str, set[str]] = defaultdict(set)
+    people_of: dict[_Team, set[str]] = defaultdict(set)
     for matricule, _kind in [*forms.issued, *forms.returned]:
-        people_of[manager_of.get(matricule, NOT_IN_ROSTER)].add(matricule)
+        people_of[manager_of.get(matricule, outside)].add(matricule)
 
-    def order(name: str) -> tuple[int, str]:
-        return ({NO_MANAGER: 1, NOT_IN_ROSTER: 2, UNATTRIBUTED: 3}.get(name, 0), fold(name))
+    def order(team: _Team) -> tuple[int, str, str]:
+        matricule, name = team
+        rank = 0 if matricule else {NO_MANAGER: 1, NOT_IN_ROSTER: 2, UNATTRIBUTED: 3}.get(name, 0)
+        return (rank, fold(name), matricule or "")
 
-    def progress(name: str, c: Counter[str], employees: int) -> ManagerProgress:
+    def progress(team: _Team, c: Counter[str], employees: int) -> ManagerProgress:
         return ManagerProgress(
-            manager=name,
+            manager=team[1],
+            manager_matricule=team[0],
             employees=employees,
             issued=c["issued"],
             returned=c["returned"],
@@ -406,10 +466,10 @@ def manager_progress(
         )
 
     rows = tuple(
-        progress(name, counts[name], len(people_of[name])) for name in sorted(counts, key=order)
+        progress(team, counts[team], len(people_of[team])) for team in sorted(counts, key=order)
     )
     everyone: set[str] = set().union(*people_of.values())
-    return rows, progress(TOTAL, sum(counts.values(), Counter()), len(everyone))
+    return rows, progress((None, TOTAL), sum(counts.values(), Counter()), len(everyone))
 
 
 @dataclass(frozen=True)
@@ -435,8 +495,14 @@ def compute_follow_up(
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
     topups: Iterable[TopUpPayment] = (),
+    history: Iterable[HistoryRecord] = (),
+    trainings_known: bool = True,
 ) -> FollowUp:
-    """The workbook's and ``entretien status``'s figures, computed once from the store."""
+    """The workbook's and ``entretien status``'s figures, computed once from the store.
+
+    ``trainings_known`` is False when HR gave no trainings sheet: then no
+    training found is no proof that none was followed (SAN-1 « à vérifier »).
+    """
     submissions = store.submissions()
     people, unmatched = assess_people(
         settings,
@@ -445,6 +511,9 @@ def compute_follow_up(
         list(trainings),
         list(absences),
         today,
+        history=list(history),
+        followed_since=store.first_import_on(),
+        trainings_known=trainings_known,
     )
     paid, unsettled = settle_topups(people, topups)
     return FollowUp(

@@ -53,7 +53,7 @@ from entretien_forms.reports._workbook import (
     table_sheet,
 )
 from entretien_forms.reports.sheets import matricule_key
-from entretien_forms.roster import Employee
+from entretien_forms.roster import Employee, manager_labels
 from entretien_forms.sanitize import safe_cell, safe_filename
 from entretien_forms.store import AnswerValue, Store, Submission
 from entretien_forms.text import clean, count, fold
@@ -333,8 +333,11 @@ def build_plan_workbook(
     """
     taxonomy = _Taxonomy(themes)
     employees = {e.matricule: e for e in store.current_employees()}
-    requests, rated = _gather(store, catalog, employees, taxonomy, campaign=campaign, today=today)
-    requests.extend(_match_trainings(requests, trainings, employees, taxonomy))
+    managers = manager_labels(employees.values())
+    requests, rated = _gather(
+        store, catalog, employees, managers, taxonomy, campaign=campaign, today=today
+    )
+    requests.extend(_match_trainings(requests, trainings, employees, managers, taxonomy))
 
     workbook = Report(f"Plan de développement des compétences {campaign}")
     _requests_sheet(workbook, requests, campaign)
@@ -348,6 +351,7 @@ def _gather(
     store: Store,
     catalog: Catalog,
     employees: Mapping[str, Employee],
+    managers: Mapping[str, str],
     taxonomy: _Taxonomy,
     *,
     campaign: str,
@@ -377,7 +381,7 @@ def _gather(
                 tables.get(submission.form_id, removed_form),
                 answers,
                 employee,
-                employees,
+                managers.get(employee.matricule, ""),
                 taxonomy,
             )
         )
@@ -463,7 +467,7 @@ def _requests(
     tables: Sequence[str],
     answers: Mapping[str, AnswerValue],
     employee: Employee,
-    employees: Mapping[str, Employee],
+    manager: str,  # as HR reads it (roster.manager_labels): namesakes carry their matricule
     taxonomy: _Taxonomy,
 ) -> Iterable[_Request]:
     rows: dict[tuple[str, str], dict[str, AnswerValue]] = defaultdict(dict)
@@ -482,7 +486,7 @@ def _requests(
     if not rows:
         return
     interview = _interview_date(answers, submission)
-    manager = _manager_name(employee, employees) or _text(answers.get(MANAGER_NAME_FIELD))
+    manager = manager or _text(answers.get(MANAGER_NAME_FIELD))
     for _, cells in sorted(rows.items(), key=lambda item: (item[0][0], _number(item[0][1]))):
         theme = _text(cells.get(THEME_COLUMN))
         if not theme:
@@ -507,11 +511,6 @@ def _requests(
 def _number(key: str) -> int:
     """Table rows are "1", "2"...: in the form's order, whatever order the answers came in."""
     return int(key) if key.isdigit() else 0
-
-
-def _manager_name(employee: Employee, employees: Mapping[str, Employee]) -> str:
-    manager = employees.get(employee.manager_matricule or "")
-    return manager.full_name if manager else (employee.manager or "")
 
 
 def _skills_table(definition: FormDefinition) -> TableDef | None:
@@ -559,6 +558,7 @@ def _match_trainings(
     requests: list[_Request],
     trainings: Sequence[PlannedTraining],
     employees: Mapping[str, Employee],
+    managers: Mapping[str, str],
     taxonomy: _Taxonomy,
 ) -> list[_Request]:
     """Give each request the status of HR's rows for it; HR's other rows become lines too.
@@ -593,7 +593,7 @@ def _match_trainings(
             matricule=employee.matricule if employee else training.matricule,
             name=employee.full_name if employee else UNKNOWN_EMPLOYEE,
             team=(employee.service if employee else None) or NO_TEAM,
-            manager=_manager_name(employee, employees) if employee else "",
+            manager=managers.get(employee.matricule, "") if employee else "",
             theme=clean(training.title),
             group=groups[id(training)],
             key=theme_key(training.title),

@@ -10,9 +10,10 @@ sheet. Only the most urgent deadlines are kept; the workbook has them all.
 ``CampaignStatus.as_dict()`` is the ``--json`` output for scripts. Its keys
 are English, like every JSON the tool prints (``roster check --json``,
 ``export``), and stable; dates are ISO (``2026-11-26``); statuses and
-occasions are the rules' codes (``en_retard``, ``a_planifier``, ``a_jour``,
-``sorti``, ``non_concerne``; ``retour_conge``...), each with its French label
-beside it.
+occasions are the rules' codes (``en_retard``, ``a_verifier``, ``a_planifier``,
+``a_jour``, ``sorti``, ``non_concerne``; ``retour_conge``...), each with its French
+label beside it. Each employee has up to two deadlines, the next professional
+interview and the next état des lieux (``kind``), so that neither hides the other.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
-from entretien_forms.config import Settings
+from entretien_forms.config import LegalSettings, Settings
 from entretien_forms.reports.build import HRSheets, read_hr_sheets
 from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
+    STATUS_ORDER,
     FollowUp,
     ManagerProgress,
     Person,
@@ -36,10 +38,11 @@ from entretien_forms.reports.follow_up import (
 from entretien_forms.reports.followed import followed_trainings
 from entretien_forms.reports.sheets import (
     AbsenceRecord,
+    HistoryRecord,
     TopUpPayment,
     TrainingRecord,
 )
-from entretien_forms.rules import Occasion, Status, add_months
+from entretien_forms.rules import Obligation, Occasion, Status, add_months, obligation_status
 from entretien_forms.store import Store
 from entretien_forms.text import fold
 from entretien_forms.workspace import Workspace
@@ -50,10 +53,23 @@ DEFAULT_LIMIT = 15
 REVIEW_HORIZON_MONTHS = 12
 
 # Every status of the rules, the most urgent first (the order of the terminal's headline).
-STATUSES: tuple[Status, ...] = ("en_retard", "a_planifier", "a_jour", "sorti", "non_concerne")
-ReviewSituation = Literal["en_retard", "a_planifier", "a_venir"]
+STATUSES: tuple[Status, ...] = (
+    "en_retard",
+    "a_verifier",
+    "a_planifier",
+    "a_jour",
+    "sorti",
+    "non_concerne",
+)
+DeadlineKind = Literal["entretien_professionnel", "etat_des_lieux"]
+DEADLINE_KIND_LABELS: dict[DeadlineKind, str] = {
+    "entretien_professionnel": "entretien professionnel",
+    "etat_des_lieux": "état des lieux",
+}
+ReviewSituation = Literal["en_retard", "a_verifier", "a_planifier", "a_venir"]
 SITUATION_LABELS: dict[ReviewSituation, str] = {
     "en_retard": "en retard",
+    "a_verifier": "à vérifier",
     "a_planifier": "à planifier",
     "a_venir": "à venir",
 }
@@ -61,11 +77,16 @@ SITUATION_LABELS: dict[ReviewSituation, str] = {
 
 @dataclass(frozen=True)
 class Deadline:
-    """An employee's next interview due, with the reason HR will be asked for."""
+    """An employee's next professional interview, or next état des lieux, with its reason.
+
+    Each employee has up to two: an overdue état des lieux must not hide when
+    the next professional interview is due, nor the reverse.
+    """
 
     matricule: str
     name: str
     manager: str
+    kind: DeadlineKind
     due: date
     occasion: Occasion
     interview: str  # its French label: "entretien professionnel périodique"...
@@ -73,6 +94,7 @@ class Deadline:
     rule: str
     status: Status
     days_late: int
+    to_check: str | None = None  # « à vérifier »: the fact the tool lacks
 
     @property
     def status_label(self) -> str:
@@ -83,6 +105,8 @@ class Deadline:
             "matricule": self.matricule,
             "name": self.name,
             "manager": self.manager,
+            "kind": self.kind,
+            "kind_label": DEADLINE_KIND_LABELS[self.kind],
             "due": self.due.isoformat(),
             "occasion": self.occasion,
             "interview": self.interview,
@@ -91,6 +115,7 @@ class Deadline:
             "status": self.status,
             "status_label": self.status_label,
             "days_late": self.days_late,
+            "to_check": self.to_check,
         }
 
 
@@ -111,6 +136,7 @@ class ReviewDue:
     topup_amount: int  # the corrective CPF top-up it owes as things stand, 0 if none
     topup_provisional: bool  # owed only "si rien ne change" (the review can still avoid it)
     topup_paid_on: date | None = None  # HR recorded its payment (abondements sheet)
+    topup_to_check: str | None = None  # neither owed nor cleared: the missing facts
 
     @property
     def situation_label(self) -> str:
@@ -132,6 +158,7 @@ class ReviewDue:
             "topup_amount": self.topup_amount,
             "topup_provisional": self.topup_provisional,
             "topup_paid_on": self.topup_paid_on.isoformat() if self.topup_paid_on else None,
+            "topup_to_check": self.topup_to_check,
         }
 
 
@@ -190,6 +217,8 @@ def campaign_status(
     trainings: Iterable[TrainingRecord] = (),
     absences: Iterable[AbsenceRecord] = (),
     topups: Iterable[TopUpPayment] = (),
+    history: Iterable[HistoryRecord] = (),
+    trainings_known: bool = True,
     limit: int | None = DEFAULT_LIMIT,
 ) -> CampaignStatus:
     """Statuses, campaign progress and the most urgent deadlines; ``limit=None`` keeps all.
@@ -205,11 +234,21 @@ def campaign_status(
         trainings=trainings,
         absences=absences,
         topups=topups,
+        history=history,
+        trainings_known=trainings_known,
     )
     people = facts.people
     statuses = Counter(p.assessment.status for p in people)
     managers, total = manager_progress(people, facts.forms)
-    deadlines = [_deadline(p) for p in people if p.assessment.next_due is not None]
+    deadlines = sorted(
+        (
+            _deadline(p, kind, o, today, settings.legal)
+            for p in people
+            for kind, o in _next_two(p)
+            if o is not None
+        ),
+        key=_urgency,
+    )
     reviews = _reviews_due(facts, today, settings.legal.warning_days)
     return CampaignStatus(
         campaign=campaign,
@@ -225,20 +264,40 @@ def campaign_status(
     )
 
 
-def _deadline(person: Person) -> Deadline:
-    a, e = person.assessment, person.employee
-    assert a.next_due is not None
+def _deadline(
+    person: Person, kind: DeadlineKind, obligation: Obligation, today: date, legal: LegalSettings
+) -> Deadline:
+    e = person.employee
+    status = obligation_status(obligation, today, legal)
     return Deadline(
         matricule=e.matricule,
         name=e.full_name,
         manager=person.manager,
-        due=a.next_due.due,
-        occasion=a.next_due.occasion,
-        interview=a.next_due.label,
-        reason=a.next_due.reason,
-        rule=a.next_due.rule,
-        status=a.status,
-        days_late=a.days_late,
+        kind=kind,
+        due=obligation.due,
+        occasion=obligation.occasion,
+        interview=obligation.label,
+        reason=obligation.reason,
+        rule=obligation.rule,
+        status=status,
+        days_late=(today - obligation.due).days if status == "en_retard" else 0,
+        to_check=obligation.unknown if status == "a_verifier" else None,
+    )
+
+
+def _next_two(person: Person) -> tuple[tuple[DeadlineKind, Obligation | None], ...]:
+    a = person.assessment
+    return (("entretien_professionnel", a.next_interview), ("etat_des_lieux", a.next_review))
+
+
+def _urgency(deadline: Deadline) -> tuple[int, int, date, str, str]:
+    """The terminal's order: late first (longest late first), then to check, then by date."""
+    return (
+        STATUS_ORDER[deadline.status],
+        -deadline.days_late,
+        deadline.due,
+        fold(deadline.name),
+        deadline.matricule,
     )
 
 
@@ -256,7 +315,9 @@ def _reviews_due(facts: FollowUp, today: date, warning_days: int) -> list[Review
             continue
         remaining = (review.due - today).days
         situation: ReviewSituation = "a_venir"
-        if remaining < 0:
+        if review.unknown:
+            situation = "a_verifier"
+        elif remaining < 0:
             situation = "en_retard"
         elif remaining <= warning_days:
             situation = "a_planifier"
@@ -271,12 +332,13 @@ def _reviews_due(facts: FollowUp, today: date, warning_days: int) -> list[Review
                     number=review.number,
                     due=review.due,
                     situation=situation,
-                    days_late=max(0, -remaining),
+                    days_late=0 if review.unknown else max(0, -remaining),
                     reason=review.reason,
                     rule=review.rule,
                     topup_applies=review.topup.applies,
                     topup_amount=review.topup.amount if review.topup.owed else 0,
                     topup_provisional=review.topup.owed and review.provisional,
+                    topup_to_check=review.topup.to_check,
                     topup_paid_on=paid.paid_on
                     if (paid := facts.payment(e.matricule, review))
                     else None,

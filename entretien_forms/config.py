@@ -68,6 +68,18 @@ class InboxSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """Who a campaign issues professional interviews and états des lieux to.
+
+    Only the employees whose interview falls due within ``horizon_months`` of
+    the campaign's start get one: a form nobody has to hold would stay
+    "missing" in the follow-up and hide the ones that matter.
+    """
+
+    horizon_months: int = field(default=12, metadata=_key("horizon_mois"))
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     engagement_days: int = field(default=60, metadata=_key("delai_engagement_jours"))
 
@@ -81,6 +93,7 @@ class Settings:
     roster: RosterSettings = field(default_factory=RosterSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    campaign: CampaignSettings = field(default_factory=CampaignSettings)
     # The company's taxonomy of training themes (group, keywords); empty: the built-in one.
     training_themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Job title keywords per skills grid, in the order they are tried.
@@ -113,6 +126,7 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "lecture": ("roster", RosterSettings),
     "retours": ("inbox", InboxSettings),
     "rapports": ("reports", ReportSettings),
+    "campagne": ("campaign", CampaignSettings),
 }
 _GRIDS_SECTION = "grilles"
 _THEMES_SECTION = "themes_formation"

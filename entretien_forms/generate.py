@@ -10,8 +10,10 @@ no half-written file and no phantom form, and a re-run finishes the job.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +29,7 @@ from entretien_forms.forms import (
     load_catalog,
     prefill_scope,
     prefill_values,
+    reprint_values,
 )
 from entretien_forms.forms.model import KIND_LABELS, FormLayout, FormValues, Identity, Kind
 from entretien_forms.identity import format_reference, sign
@@ -36,6 +39,7 @@ from entretien_forms.render.pdf import PdfTemplate, PrintBatch
 from entretien_forms.roster import Employee
 from entretien_forms.sanitize import UniqueFileNames, safe_filename
 from entretien_forms.store import IssuedForm, Store
+from entretien_forms.targeting import Target, choose_targets, horizon_end, interview_scope
 from entretien_forms.workspace import Workspace
 
 FORMATS = ("docx", "pdf")
@@ -54,6 +58,9 @@ class GenerationRequest:
     manager: str | None = None
     force: bool = False
     form_id: str | None = None
+    # --tous: a professional interview or état des lieux for every active employee,
+    # even those not due within the campaign's horizon.
+    everyone: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class PlannedForm:
     grid: str | None
     stem: str  # path below the outbox, without extension: <campagne>/<manager>/<nom>-<kind>
     previous: IssuedForm | None  # the form this one replaces (--force), if any
+    # Why the employee is due the form, and the obligation behind it (its occasion, the
+    # topics, the état des lieux's period); None: not known (annual form, no targeting).
+    target: Target | None = None
 
 
 @dataclass
@@ -72,17 +82,26 @@ class GenerationPlan:
     to_issue: list[PlannedForm] = field(default_factory=list)
     already_issued: list[tuple[Employee, IssuedForm]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # --only matricules not in the roster
+    # Employees left out because their interview does not fall due within the horizon.
+    not_due: list[tuple[Employee, Target]] = field(default_factory=list)
+    horizon: date | None = None  # its last day, when the plan knows who is due
 
     def lines(self) -> list[str]:
-        """French description of the plan (``--dry-run``)."""
+        """French description of the plan (``--dry-run``), with why each one is or is not due."""
         out = []
         for item in self.to_issue:
             action = "remplacer" if item.previous else "émettre"
             formats = ", ".join(f".{f}" for f in self.request.formats)
+            why = ""
+            if item.target is not None:
+                forced = "" if item.target.due else "--tous, non dû : "
+                why = f" : {forced}{item.target.reason}"
             out.append(
                 f"{action:9} {item.employee.full_name} ({item.employee.matricule}) → "
-                f"{item.stem} [{formats}]"
+                f"{item.stem} [{formats}]{why}"
             )
+        for employee, target in self.not_due:
+            out.append(f"non dû    {employee.full_name} ({employee.matricule}) : {target.reason}")
         for employee, issued in self.already_issued:
             out.append(
                 f"déjà émis {employee.full_name} ({employee.matricule}) : {issued.reference}"
@@ -112,13 +131,53 @@ def label_context(workspace: Workspace, campaign: str, today: date) -> dict[str,
     )
 
 
+def team_folders(employees: Iterable[Employee]) -> dict[str | None, str]:
+    """Each team's folder and print batch name, by manager matricule (None: no manager).
+
+    The manager's name, as HR knows them. Two managers whose names make the same
+    file name (two « Martin Dupont ») both get their matricule added,
+    "Martin-Dupont-M010" and "Martin-Dupont-M020": a "-2" would not say whose
+    team it is. So does a manager named like one of the tool's own folders
+    ("Tous", "Sans responsable").
+    Computed from the whole roster, not from the employees of one run, so that
+    a team's forms go to the same folder whatever ``--only`` or ``--manager``
+    picked.
+    """
+    by_matricule = {e.matricule: e for e in employees}
+    managers = sorted(
+        {m for e in by_matricule.values() if (m := e.manager_matricule or "") in by_matricule}
+    )
+    reserved = (NO_MANAGER_FOLDER, PRINT_FOLDER, ALL_FORMS_BATCH)
+    names = UniqueFileNames()
+    for name in reserved:
+        names.claim(name)
+    clashes = Counter(
+        [*reserved, *(safe_filename(by_matricule[m].full_name).lower() for m in managers)]
+    )
+    folders: dict[str | None, str] = {None: NO_MANAGER_FOLDER}
+    for matricule in managers:
+        name = safe_filename(by_matricule[matricule].full_name)
+        if clashes[name.lower()] > 1:
+            tag = safe_filename(matricule, max_length=20)
+            name = f"{safe_filename(name, max_length=59 - len(tag))}-{tag}"
+        folders[matricule] = names.claim(name)
+    return folders
+
+
 def plan_generation(
     workspace: Workspace,
     employees: Iterable[Employee],
     catalog: Catalog,
     store: Store,
     request: GenerationRequest,
+    targets: Mapping[str, Target] | None = None,
 ) -> GenerationPlan:
+    """Who gets which form, where it goes, and who is skipped and why.
+
+    ``targets`` (``targeting.choose_targets``) says who is due the form and
+    why; an employee who is not is left out unless ``request.everyone``. None
+    issues to everyone, knowing no occasion (the annual interview).
+    """
     definition = catalog.for_kind(request.kind, request.form_id)
     employees = list(employees)
     by_matricule = {e.matricule: e for e in employees}
@@ -133,10 +192,7 @@ def plan_generation(
         f.matricule: f for f in store.current_issued(campaign=request.campaign, kind=request.kind)
     }
     campaign_dir = safe_filename(request.campaign)
-    folders: dict[str | None, str] = {None: NO_MANAGER_FOLDER}
-    folder_names = UniqueFileNames()
-    folder_names.claim(NO_MANAGER_FOLDER)
-    folder_names.claim(PRINT_FOLDER)
+    folders = team_folders(employees)
     file_names: dict[str, UniqueFileNames] = {}
     for employee in employees:
         if request.only and employee.matricule not in request.only:
@@ -148,9 +204,11 @@ def plan_generation(
         if previous is not None and not request.force:
             plan.already_issued.append((employee, previous))
             continue
+        target = targets.get(employee.matricule) if targets is not None else None
+        if target is not None and not target.due and not request.everyone:
+            plan.not_due.append((employee, target))
+            continue
         key = manager.matricule if manager else None
-        if key not in folders:
-            folders[key] = folder_names.claim(manager.full_name if manager else "")
         names = file_names.setdefault(folders[key], UniqueFileNames())
         stem = names.claim(f"{employee.nom}-{employee.prenom}-{employee.matricule}-{request.kind}")
         plan.to_issue.append(
@@ -160,38 +218,61 @@ def plan_generation(
                 grid=grid_for(employee.poste, workspace.settings.job_grids),
                 stem=f"{campaign_dir}/{folders[key]}/{stem}",
                 previous=previous,
+                target=target,
             )
         )
     return plan
 
 
+_TemplateKey = tuple[str, str | None, tuple[str, ...] | None]
+
+
 class _Templates:
-    """Compiled renderers, one per (form, grid): compiling is the slow part."""
+    """Compiled renderers, one per (form, grid, occasions): compiling is the slow part.
+
+    ``occasions`` are those of the interview a form is issued for (sections of
+    other occasions are left out); None keeps every section.
+    """
 
     def __init__(self, context: Mapping[str, Any]) -> None:
         self.context = context
-        self._layouts: dict[tuple[str, str | None], FormLayout] = {}
-        self._docx: dict[tuple[str, str | None], DocxTemplate] = {}
-        self._pdf: dict[tuple[str, str | None], PdfTemplate] = {}
-        self._company: dict[tuple[str, str | None], CompanyDocxTemplate] = {}
+        self._layouts: dict[_TemplateKey, FormLayout] = {}
+        self._docx: dict[_TemplateKey, DocxTemplate] = {}
+        self._pdf: dict[_TemplateKey, PdfTemplate] = {}
+        self._company: dict[_TemplateKey, CompanyDocxTemplate] = {}
 
-    def layout(self, definition: FormDefinition, grid: str | None) -> FormLayout:
-        key = (definition.id, grid)
+    def layout(
+        self,
+        definition: FormDefinition,
+        grid: str | None,
+        occasions: Sequence[str] | None = None,
+    ) -> FormLayout:
+        key = (definition.id, grid, definition.variant(occasions))
         if key not in self._layouts:
-            self._layouts[key] = definition.layout(grid, self.context)
+            self._layouts[key] = definition.layout(grid, self.context, occasions)
         return self._layouts[key]
 
-    def docx(self, definition: FormDefinition, grid: str | None) -> DocxTemplate:
-        layout = self.layout(definition, grid)
-        key = (definition.id, layout.grid)
+    def docx(
+        self,
+        definition: FormDefinition,
+        grid: str | None,
+        occasions: Sequence[str] | None = None,
+    ) -> DocxTemplate:
+        layout = self.layout(definition, grid, occasions)
+        key = (definition.id, layout.grid, layout.occasions)
         if key not in self._docx:
             self._docx[key] = DocxTemplate.compile(layout)
         return self._docx[key]
 
-    def company(self, definition: FormDefinition, grid: str | None) -> CompanyDocxTemplate:
+    def company(
+        self,
+        definition: FormDefinition,
+        grid: str | None,
+        occasions: Sequence[str] | None = None,
+    ) -> CompanyDocxTemplate:
         assert definition.word_template is not None
-        layout = self.layout(definition, grid)
-        key = (definition.id, layout.grid)
+        layout = self.layout(definition, grid, occasions)
+        key = (definition.id, layout.grid, layout.occasions)
         if key not in self._company:
             self._company[key] = CompanyDocxTemplate.compile(definition.word_template, layout)
         return self._company[key]
@@ -203,18 +284,27 @@ class _Templates:
         item: PlannedForm,
         identity: Identity,
         values: FormValues,
+        interview: Mapping[str, Any] | None = None,
     ) -> bytes:
         """One file of one form; a company's Word template also needs the pre-fill scope."""
+        occasions = item.target.occasions if item.target is not None else None
         if fmt == "pdf":
-            return self.pdf(definition, item.grid).render(identity, values)
+            return self.pdf(definition, item.grid, occasions).render(identity, values)
         if definition.word_template is None:
-            return self.docx(definition, item.grid).render(identity, values)
-        scope = prefill_scope(item.employee, item.manager, self.context, identity.issued_on)
-        return self.company(definition, item.grid).render(identity, values, scope)
+            return self.docx(definition, item.grid, occasions).render(identity, values)
+        scope = prefill_scope(
+            item.employee, item.manager, self.context, identity.issued_on, interview
+        )
+        return self.company(definition, item.grid, occasions).render(identity, values, scope)
 
-    def pdf(self, definition: FormDefinition, grid: str | None) -> PdfTemplate:
-        layout = self.layout(definition, grid)
-        key = (definition.id, layout.grid)
+    def pdf(
+        self,
+        definition: FormDefinition,
+        grid: str | None,
+        occasions: Sequence[str] | None = None,
+    ) -> PdfTemplate:
+        layout = self.layout(definition, grid, occasions)
+        key = (definition.id, layout.grid, layout.occasions)
         if key not in self._pdf:
             self._pdf[key] = PdfTemplate.compile(layout)
         return self._pdf[key]
@@ -242,12 +332,14 @@ def issue_forms(
     pending: list[IssuedForm] = []
     for item in plan.to_issue:
         identity = _identity(workspace, definition, request, item, next(numbers), secret)
+        interview = interview_scope(item.target)
         values = prefill_values(
-            definition, item.employee, item.manager, templates.context, request.today
+            definition, item.employee, item.manager, templates.context, request.today, interview
         )
+        occasions = item.target.occasions if item.target is not None else None
         files: dict[str, tuple[str, str]] = {}
         for fmt in request.formats:
-            data = templates.render(fmt, definition, item, identity, values)
+            data = templates.render(fmt, definition, item, identity, values, interview)
             relative = f"{item.stem}.{fmt}"
             write_atomically(workspace.outbox / relative, data)
             files[fmt] = (relative, hashlib.sha256(data).hexdigest())
@@ -266,6 +358,8 @@ def issue_forms(
                 docx_sha256=files.get("docx", (None, None))[1],
                 pdf_path=files.get("pdf", (None, None))[0],
                 pdf_sha256=files.get("pdf", (None, None))[1],
+                occasions=",".join(occasions) if occasions is not None else None,
+                prefill=json.dumps(dict(values), ensure_ascii=False, sort_keys=True),
             )
         )
         if len(pending) >= 200:
@@ -288,14 +382,64 @@ def plan_forms(workspace: Workspace, store: Store, request: GenerationRequest) -
             "« entretien generate FICHIER --kind ... » ou « entretien roster import FICHIER »."
         )
     catalog = load_catalog(workspace.templates_dir)
-    plan = plan_generation(workspace, employees, catalog, store, request)
+    targets = due_targets(workspace, store, request)
+    plan = plan_generation(workspace, employees, catalog, store, request, targets)
+    if targets is not None:
+        plan.horizon = campaign_horizon(workspace, request)
     if plan.definition.word_template is not None and "docx" in request.formats:
         # Check the company's Word template now, so that --dry-run reports its mistakes
         # and a real run stops before the first file rather than in the middle.
         templates = _Templates(label_context(workspace, request.campaign, request.today))
-        for grid in sorted({item.grid or "" for item in plan.to_issue}):
-            templates.company(plan.definition, grid or None)
+        variants = {
+            (item.grid, item.target.occasions if item.target is not None else None)
+            for item in plan.to_issue
+        }
+        for grid, occasions in sorted(variants, key=repr):
+            templates.company(plan.definition, grid, occasions)
     return plan
+
+
+def campaign_horizon(workspace: Workspace, request: GenerationRequest) -> date:
+    """The last day an interview may fall due to be issued in this campaign."""
+    return horizon_end(request.today, workspace.settings.campaign.horizon_months)
+
+
+def due_targets(
+    workspace: Workspace, store: Store, request: GenerationRequest
+) -> dict[str, Target] | None:
+    """Who is due a professional interview or an état des lieux, and why; None for annuel.
+
+    Computed from the same facts as the follow-up workbook and ``entretien
+    status`` (the store, the HR sheets at the workspace's root, the trainings
+    declared in returned forms), so that a form goes to the people those show
+    as due.
+    """
+    if request.kind == "annuel":
+        return None
+    # Imported here: the follow-up reads the HR sheets, which the inbox (it imports
+    # this module for its labels) never needs.
+    from entretien_forms.reports.follow_up import compute_follow_up
+    from entretien_forms.reports.status import workspace_inputs
+
+    inputs = workspace_inputs(workspace, store, today=request.today)
+    follow_up = compute_follow_up(
+        store,
+        workspace.settings,
+        campaign=request.campaign,
+        today=request.today,
+        # The HR sheets' records, by name: the one place they reach the follow-up here.
+        trainings=inputs.trainings,
+        absences=inputs.absences,
+        topups=inputs.topups,
+        history=inputs.history,
+        trainings_known=inputs.trainings_known,
+    )
+    return choose_targets(
+        (person.assessment for person in follow_up.people),
+        request.kind,
+        end=campaign_horizon(workspace, request),
+        trainings=inputs.trainings,
+    )
 
 
 def carry_out(
@@ -319,6 +463,26 @@ def carry_out(
         )
         report.batches, report.batch_skipped = printed.batches, printed.batch_skipped
     return report
+
+
+def issued_occasions(issued: IssuedForm) -> tuple[str, ...] | None:
+    """The occasions a form was laid out for, as the ledger keeps them (None: every section)."""
+    if issued.occasions is None:
+        return None
+    return tuple(o for o in issued.occasions.split(",") if o)
+
+
+def issued_values(issued: IssuedForm) -> dict[str, str | bool] | None:
+    """The pre-filled values a form was issued with (None: the ledger did not keep them)."""
+    if issued.prefill is None:
+        return None
+    try:
+        found = json.loads(issued.prefill)
+    except ValueError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    return {str(k): v for k, v in found.items() if isinstance(v, str | bool)}
 
 
 def _identity(
@@ -363,10 +527,13 @@ def write_print_batches(
     """One printable PDF per manager's team, and one with every form, for paper users.
 
     Built from the ledger (every current form of the campaign, all kinds), so a
-    partial run (``--only``) does not shrink a team's batch.
+    partial run (``--only``) does not shrink a team's batch. Teams are today's,
+    as the forms printed name today's manager, and each batch is named like the
+    team's folder (``team_folders``).
     """
     report = GenerationReport()
     by_matricule = {e.matricule: e for e in employees}
+    folders = team_folders(by_matricule.values())
     templates = _Templates(label_context(workspace, campaign, today))
     teams: dict[str, list[tuple[Employee, IssuedForm]]] = {}
     for issued in store.current_issued(campaign=campaign):
@@ -381,8 +548,10 @@ def write_print_batches(
                 "--force pour réémettre ce formulaire."
             )
             continue
-        team_folder = Path(issued.pdf_path or issued.docx_path or "").parent.name
-        teams.setdefault(team_folder, []).append((employee, issued))
+        manager = by_matricule.get(employee.manager_matricule or "")
+        teams.setdefault(folders[manager.matricule if manager else None], []).append(
+            (employee, issued)
+        )
     if not teams:
         return report
     print_folder = workspace.outbox / safe_filename(campaign) / PRINT_FOLDER
@@ -417,8 +586,15 @@ def write_print_batches(
                         signature=issued.signature,
                         issued_on=issued.issued_at.date(),
                     )
-                    values = prefill_values(definition, employee, manager, templates.context, today)
-                    template = templates.pdf(definition, issued.grid)
+                    values = reprint_values(
+                        definition,
+                        employee,
+                        manager,
+                        templates.context,
+                        today,
+                        issued_values(issued),
+                    )
+                    template = templates.pdf(definition, issued.grid, issued_occasions(issued))
                     pages = template.flattened_pages(identity, values)
                     team_batch.add(template, pages)
                     everyone.add(template, pages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -165,7 +166,15 @@ def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
     assert (target / "salaries-exemple.csv").is_file()
     year = date.today().year
     assert f"28 formulaires émis (entretien annuel, campagne {year})" in result.output
-    assert f"28 formulaires émis (entretien professionnel, campagne {year})" in result.output
+    # Professional interviews go to the employees due within the campaign's horizon
+    # (the sample's dates are fixed, so how many depends on today); the others are counted.
+    issued = re.search(
+        rf"(\d+) formulaires? émis \(entretien professionnel, campagne {year}\)", result.output
+    )
+    assert issued is not None, result.output
+    not_due = re.search(r"(\d+) salariés? sans entretien professionnel dû", result.output)
+    professional = int(issued.group(1))
+    assert professional + (int(not_due.group(1)) if not_due else 0) == 28
     # The managers' returns went through the real inbox: 7 stored, 1 set aside.
     assert "Les responsables renvoient 8 fichiers" in result.output
     assert result.output.count("\n  OK      retour-") == 7
@@ -176,7 +185,7 @@ def test_demo_reads_and_imports_the_sample_company(tmp_path: Path) -> None:
     assert (target / "outbox" / "suivi-entretiens.xlsx").is_file()
     campaign = target / "outbox" / str(year)
     assert len(list(campaign.glob("*/*-annuel.docx"))) == 28
-    assert len(list(campaign.glob("*/*-professionnel.pdf"))) == 28
+    assert len(list(campaign.glob("*/*-professionnel.pdf"))) == professional
     assert sorted(p.name for p in (campaign / "impression").iterdir()) == [
         "Claire-Martin.pdf",
         "Julien-Bernard.pdf",

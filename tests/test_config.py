@@ -137,3 +137,17 @@ def test_themes_must_be_keyword_lists() -> None:
         "entretien.toml, [themes_formation] Vente : liste de mots-clés attendue, par exemple "
         '["commercial", "vente"].'
     )
+
+
+def test_campaign_horizon_defaults_to_twelve_months_and_is_read() -> None:
+    assert Settings().campaign.horizon_months == 12
+    settings = settings_from_mapping({"campagne": {"horizon_mois": 6}})
+    assert settings.campaign.horizon_months == 6
+
+
+def test_campaign_horizon_must_be_a_whole_number() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({"campagne": {"horizon_mois": "un an"}})
+    assert str(caught.value) == (
+        "entretien.toml, [campagne] horizon_mois : nombre entier positif attendu, trouvé « un an »."
+    )

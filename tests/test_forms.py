@@ -19,6 +19,7 @@ from entretien_forms.forms import (
 )
 from entretien_forms.forms.catalog import builtin_directory
 from entretien_forms.forms.model import Table
+from entretien_forms.forms.prefill import prefill_scope
 from entretien_forms.roster import Employee
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +136,20 @@ def test_prefill_without_manager_leaves_the_field_empty() -> None:
     assert "manager.nom_complet" not in values
 
 
+def test_prefill_scope_gives_the_last_interview_dates_the_french_way() -> None:
+    employee = _employee(
+        date_dernier_entretien_pro=date(2024, 9, 2), date_dernier_etat_des_lieux=date(2022, 3, 14)
+    )
+    salarie = prefill_scope(employee, None, CONTEXT, TODAY)["salarie"]
+
+    assert str(salarie["date_dernier_entretien_pro"]) == "02/09/2024"
+    assert str(salarie["date_dernier_etat_des_lieux"]) == "14/03/2022"
+    assert (
+        prefill_scope(_employee(), None, CONTEXT, TODAY)["salarie"]["date_dernier_etat_des_lieux"]
+        is None
+    )
+
+
 def test_etat_des_lieux_period_is_eight_years_or_since_hiring() -> None:
     form = load_catalog(None).get("etat-des-lieux")
     old = prefill_values(form, _employee(date_entree=date(2010, 1, 4)), None, CONTEXT, TODAY)
@@ -205,7 +220,8 @@ def test_describe_json_contract() -> None:
         (
             ("{{ salarie.nom }}", "{{ salaire.nom }}"),
             "form.toml, champ « salarie.nom » : variable(s) salaire inconnue(s) dans "
-            "« {{ salaire.nom }} » (variables possibles : campagne, entreprise, manager, salarie).",
+            "« {{ salaire.nom }} » (variables possibles : campagne, "
+            "entreprise, entretien, etat_des_lieux, manager, salarie).",
         ),
         (
             ('label = "Nom"', 'label = "Nom de {{ salarie.nom }}"'),

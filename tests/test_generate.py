@@ -201,6 +201,96 @@ def test_print_batches_per_team_with_odd_page_starts(workspace: Workspace, store
     assert len(team.pages) == 2 * per_form
 
 
+def _import(workspace: Workspace, store: Store, roster: str, sha256: str) -> None:
+    roster_file = workspace.root / f"salaries-{sha256}.csv"
+    roster_file.write_text(roster, encoding="utf-8")
+    store.import_roster(read_roster(roster_file, today=TODAY), sha256=sha256, now=datetime.now())
+
+
+def _batches(workspace: Workspace, store: Store) -> dict[str, int]:
+    """Print batch file name → pages."""
+    report = write_print_batches(
+        workspace,
+        store.current_employees(),
+        load_catalog(workspace.templates_dir),
+        store,
+        "2026",
+        TODAY,
+    )
+    return {p.name: len(PdfReader(p).pages) for p in report.batches}
+
+
+# Two « Martin Dupont », M010 (team: S1) and M020 (team: S2, S3), and a manager whose
+# name is the tool's folder for employees without one.
+NAMESAKES = (
+    "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable\n"
+    "M010;Dupont;Martin;01/02/2010;Chef d'atelier;Atelier;\n"
+    "M020;Dupont;Martin;01/03/2012;Chef de quai;Logistique;\n"
+    "M5;Responsable;Sans;01/03/2012;Directeur;Direction;\n"
+    "S1;Roy;Léa;01/09/2020;Soudeuse;Atelier;M010\n"
+    "S2;Noël;Marc;01/09/2021;Magasinier;Logistique;M020\n"
+    "S3;Faure;Inès;01/09/2022;Cariste;Logistique;M020\n"
+    "S4;Blanc;Hugo;01/09/2023;Assistant;Direction;M5\n"
+)
+
+
+def test_namesake_managers_get_folders_and_batches_named_with_their_matricule(
+    workspace: Workspace, store: Store
+) -> None:
+    _import(workspace, store, NAMESAKES, "homonymes")
+
+    plan, _ = _generate(workspace, store)
+    batches = _batches(workspace, store)
+
+    assert sorted(item.stem for item in plan.to_issue) == [
+        "2026/Martin-Dupont-M010/Roy-Lea-S1-annuel",
+        "2026/Martin-Dupont-M020/Faure-Ines-S3-annuel",
+        "2026/Martin-Dupont-M020/Noel-Marc-S2-annuel",
+        "2026/Sans-Responsable-M5/Blanc-Hugo-S4-annuel",
+        "2026/sans-responsable/Dupont-Martin-M010-annuel",
+        "2026/sans-responsable/Dupont-Martin-M020-annuel",
+        "2026/sans-responsable/Responsable-Sans-M5-annuel",
+    ]
+    per_form = batches["Martin-Dupont-M010.pdf"]
+    assert batches == {
+        "Martin-Dupont-M010.pdf": per_form,
+        "Martin-Dupont-M020.pdf": 2 * per_form,
+        "Sans-Responsable-M5.pdf": per_form,
+        "sans-responsable.pdf": 3 * per_form,
+        "tous.pdf": 7 * per_form,
+    }
+
+
+def test_a_namesakes_folder_does_not_depend_on_who_is_generated(
+    workspace: Workspace, store: Store
+) -> None:
+    _import(workspace, store, NAMESAKES, "homonymes")
+
+    first, _ = _generate(workspace, store, manager="M020")
+    second, _ = _generate(workspace, store, manager="M010")
+
+    assert [item.stem for item in first.to_issue] == [
+        "2026/Martin-Dupont-M020/Noel-Marc-S2-annuel",
+        "2026/Martin-Dupont-M020/Faure-Ines-S3-annuel",
+    ]
+    assert [item.stem for item in second.to_issue] == ["2026/Martin-Dupont-M010/Roy-Lea-S1-annuel"]
+
+
+def test_print_batches_follow_todays_teams(workspace: Workspace, store: Store) -> None:
+    _generate(workspace, store)
+    # Thomas Dubois (S3) has no manager any more: his form is printed with theirs.
+    _import(workspace, store, ROSTER.replace(";Marketing;M1;", ";Marketing;;"), "sans-S3")
+
+    batches = _batches(workspace, store)
+
+    per_form = batches["Claire-Martin.pdf"]
+    assert batches == {
+        "Claire-Martin.pdf": per_form,
+        "sans-responsable.pdf": 3 * per_form,
+        "tous.pdf": 4 * per_form,
+    }
+
+
 def test_no_partial_files_are_left_behind(workspace: Workspace, store: Store) -> None:
     _generate(workspace, store)
     assert not list(workspace.outbox.rglob(".*.part"))

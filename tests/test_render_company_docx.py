@@ -382,7 +382,7 @@ def test_a_missing_value_in_a_placeholder_names_it(tmp_path: Path) -> None:
             "Salaire : {{ salaire.brut }}",
             "modele.docx (dans le corps du document) : repère « {{ salaire.brut }} » : "
             "variable(s) salaire inconnue(s) (variables possibles : campagne, entreprise, "
-            "manager, salarie).",
+            "entretien, etat_des_lieux, manager, salarie).",
         ),
         (
             "{% if manager %}Responsable{% endif %}",

@@ -8,6 +8,7 @@ import click
 
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.forms import Catalog, describe, load_catalog, summary
+from entretien_forms.forms.definition import SECTION_OCCASIONS
 from entretien_forms.forms.model import KIND_LABELS
 
 
@@ -70,4 +71,8 @@ def show(app: AppContext, form_id: str, as_json: bool) -> None:
             marks.append("pré-rempli")
         if field.get("grids"):
             marks.append("grilles : " + ", ".join(field["grids"]))
+        if field.get("occasions"):
+            marks.append(
+                "seulement : " + ", ".join(SECTION_OCCASIONS[o] for o in field["occasions"])
+            )
         click.echo(f"  {field['id']:40} {field['label']} ({', '.join(marks)})")

@@ -66,7 +66,17 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
 @click.option(
     "--force", is_flag=True, help="Réémettre une nouvelle version des formulaires déjà émis."
 )
-@click.option("--dry-run", is_flag=True, help="Afficher ce qui serait fait, sans rien écrire.")
+@click.option(
+    "--tous",
+    "everyone",
+    is_flag=True,
+    help="Émettre pour tous les salariés actifs, même ceux dont l'entretien n'est pas dû.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Afficher ce qui serait fait, sans rien écrire (et pourquoi chacun est dû ou non).",
+)
 @click.pass_obj
 def generate(
     app: AppContext,
@@ -78,6 +88,7 @@ def generate(
     only: tuple[str, ...],
     manager: str | None,
     force: bool,
+    everyone: bool,
     dry_run: bool,
 ) -> None:
     """Produire le formulaire pré-rempli de chaque salarié (Word et PDF).
@@ -86,6 +97,12 @@ def generate(
     liste importée est utilisée. Les formulaires vont dans
     outbox/<campagne>/<responsable>/, les PDF à imprimer par équipe dans
     outbox/<campagne>/impression/.
+
+    L'entretien annuel est émis pour tous les salariés actifs. L'entretien
+    professionnel et l'état des lieux ne le sont qu'aux salariés dont
+    l'entretien est dû dans les 12 mois ([campagne] horizon_mois dans
+    entretien.toml), pré-remplis avec leur occasion ; --tous les émet pour
+    tous.
     """
     workspace = app.workspace()
     today = date.today()
@@ -102,6 +119,7 @@ def generate(
         manager=manager,
         force=force,
         form_id=form_id,
+        everyone=everyone,
     )
     with Store.open(workspace.database_path) as store:
         plan = plan_forms(workspace, store, request)
@@ -130,6 +148,12 @@ def print_summary(workspace: Workspace, plan: GenerationPlan, report: Generation
         + (f" dans {folder}" if folder else "")
         + "."
     )
+    if plan.not_due and plan.horizon is not None:
+        click.echo(
+            f"{count(len(plan.not_due), 'salarié', 'salariés')} sans "
+            f"{KIND_LABELS[request.kind]} dû d'ici le {plan.horizon:%d/%m/%Y} : rien émis pour "
+            "eux (--dry-run pour voir pourquoi, --tous pour émettre quand même)."
+        )
     if plan.already_issued:
         click.echo(
             f"{count(len(plan.already_issued), 'salarié ignoré', 'salariés ignorés')} : "

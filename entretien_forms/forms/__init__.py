@@ -8,6 +8,7 @@ from entretien_forms.forms.prefill import (
     grid_for,
     prefill_scope,
     prefill_values,
+    reprint_values,
 )
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "load_definition",
     "prefill_scope",
     "prefill_values",
+    "reprint_values",
     "summary",
 ]

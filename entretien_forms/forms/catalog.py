@@ -109,7 +109,8 @@ def describe(
     fields: dict[str, dict[str, Any]] = {}
     for grid in grids:
         layout = definition.layout(grid, context)
-        for section in layout.sections:
+        # Every section is in the layout (no occasion given), in the definition's order.
+        for source, section in zip(definition.sections, layout.sections, strict=True):
             for item in section.items:
                 cells = item.fields if isinstance(item, Table) else (item,)
                 for field in cells:
@@ -126,6 +127,8 @@ def describe(
                             "prefilled": field.prefilled,
                             "locked": field.locked,
                             "section": section.title,
+                            # Only on the forms issued for these occasions; []: on every form.
+                            "occasions": list(source.occasions),
                             "table": item.id if isinstance(item, Table) else None,
                         }
                         if _in_skills_table(definition, item):

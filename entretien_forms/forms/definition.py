@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,20 @@ MAX_ID_LENGTH = 40
 GENERIC_GRID = "generique"
 COMMON_GRID = "commun"
 LABEL_VARIABLES = frozenset({"campagne", "entreprise"})
-PREFILL_VARIABLES = frozenset({"salarie", "manager", "campagne", "entreprise"})
+INTERVIEW_VARIABLES = frozenset({"entretien", "etat_des_lieux"})
+PREFILL_VARIABLES = frozenset({"salarie", "manager", "campagne", "entreprise"}) | (
+    INTERVIEW_VARIABLES
+)
+# The occasions a section may be kept for (the rules' codes, rules.OCCASION_LABELS):
+# the topics L6315-1 adds for some interviews only (EPP-7) are asked on those forms only.
+SECTION_OCCASIONS: Mapping[str, str] = {
+    "premiere_annee": "premier entretien après l'embauche",
+    "periodique": "entretien périodique",
+    "retour_conge": "entretien de retour de congé ou d'absence",
+    "avant_conge": "entretien avant un congé",
+    "mi_carriere": "entretien de mi-carrière",
+    "avant_60": "entretien de fin de carrière (avant 60 ans)",
+}
 PRIVACY_NOTICE = (
     "Ne notez ici aucune donnée de santé ni autre donnée sensible (opinions, vie privée)."
 )
@@ -62,7 +75,7 @@ _TOP_KEYS = {
     "description",
     "word_template",
 }
-_SECTION_KEYS = {"title", "guidance", "fields"}
+_SECTION_KEYS = {"title", "guidance", "fields", "occasions"}
 _FIELD_KEYS = {
     "id",
     "label",
@@ -95,6 +108,9 @@ class FieldDef:
     scale_labels: tuple[str, ...]
     lines: int
     locked: bool
+    # Its pre-fill uses what the tool knew of the interview (``entretien``,
+    # ``etat_des_lieux``): a reprint keeps the value issued rather than recompute it.
+    from_interview: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,9 @@ class TableDef:
     skills: bool
     help: str | None
     row_header: str | None
+    # A Jinja2 expression giving the pre-filled rows: a list of {column id: value}.
+    prefill: Callable[..., Any] | None = None
+    from_interview: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,12 @@ class SectionDef:
     title: Template
     guidance: Template | None
     items: tuple[FieldDef | TableDef, ...]
+    # Kept only on the forms issued for one of these occasions; empty: on every form.
+    occasions: tuple[str, ...] = ()
+
+    def shown_for(self, occasions: Collection[str] | None) -> bool:
+        """Whether a form issued for ``occasions`` asks this section (``None``: any occasion)."""
+        return occasions is None or not self.occasions or bool(set(self.occasions) & set(occasions))
 
 
 @dataclass(frozen=True)
@@ -145,14 +170,43 @@ class FormDefinition:
     def field_defs(self) -> tuple[FieldDef, ...]:
         return tuple(i for s in self.sections for i in s.items if isinstance(i, FieldDef))
 
-    def layout(self, grid: str | None, context: Mapping[str, Any]) -> FormLayout:
-        """The concrete form for one campaign (``context``) and one skills grid."""
+    def table_defs(self) -> tuple[TableDef, ...]:
+        return tuple(i for s in self.sections for i in s.items if isinstance(i, TableDef))
+
+    def variant(self, occasions: Collection[str] | None) -> tuple[str, ...] | None:
+        """The occasions that change this form's sections: one layout per variant.
+
+        An occasion no section is kept for changes nothing (a periodic and a
+        return interview ask the same), so it is dropped; ``None`` (every
+        section) stays apart from ``()`` (only the sections of every occasion).
+        """
+        kept = {o for s in self.sections for o in s.occasions}
+        if occasions is None or not kept:
+            return None
+        return tuple(sorted(kept & set(occasions)))
+
+    def layout(
+        self,
+        grid: str | None,
+        context: Mapping[str, Any],
+        occasions: Collection[str] | None = None,
+    ) -> FormLayout:
+        """The concrete form for one campaign (``context``), skills grid and occasions.
+
+        ``occasions`` are those of the interview the form is issued for: the
+        sections kept for other occasions are left out, so a manager is asked
+        only what the law asks for this interview. ``None`` keeps every section
+        (a form issued without knowing its occasion, a preview).
+        """
         if not self.has_skills:
             grid = None
         elif grid not in self.grids or grid == COMMON_GRID:
             grid = GENERIC_GRID
+        occasions = self.variant(occasions)
         sections = []
         for section in self.sections:
+            if not section.shown_for(occasions):
+                continue
             items: list[Item] = []
             for item in section.items:
                 if isinstance(item, FieldDef):
@@ -169,6 +223,7 @@ class FormDefinition:
             grid=grid,
             sections=tuple(sections),
             privacy_notice=PRIVACY_NOTICE,
+            occasions=occasions,
         )
 
     def _field(self, item: FieldDef, context: Mapping[str, Any]) -> Field:
@@ -205,6 +260,7 @@ class FormDefinition:
                         options=c.options,
                         scale=c.scale,
                         scale_labels=c.scale_labels,
+                        prefilled=item.prefill is not None,
                     )
                     for c in item.columns
                 ),
@@ -214,6 +270,11 @@ class FormDefinition:
         return Table(
             item.id, item.label.render(context), item.columns, rows, item.help, item.row_header
         )
+
+
+def _uses_interview(source: str) -> bool:
+    """Whether a (checked) template uses what the tool knows of the interview."""
+    return bool(meta.find_undeclared_variables(ENV.parse(source)) & INTERVIEW_VARIABLES)
 
 
 def _cell_label(column: str, row_label: str | None, key: str) -> str:
@@ -365,10 +426,19 @@ class _Parser:
         items = data.get("fields", [])
         if not isinstance(items, list) or not items:
             raise self.fail(None, f"{where} : aucun champ ([[sections.fields]]).")
+        occasions = self.strings(data, "occasions", where)
+        unknown = [o for o in occasions if o not in SECTION_OCCASIONS]
+        if unknown:
+            raise self.fail(
+                where,
+                f"occasion(s) {', '.join(unknown)} inconnue(s) dans « occasions » (occasions "
+                f"possibles : {', '.join(SECTION_OCCASIONS)}).",
+            )
         return SectionDef(
             title,
             self.template(guidance, where, LABEL_VARIABLES) if guidance else None,
             tuple(self.item(i) for i in items),
+            tuple(dict.fromkeys(occasions)),
         )
 
     def item(self, data: Any) -> FieldDef | TableDef:
@@ -398,6 +468,7 @@ class _Parser:
             required=self.flag(data, "required", field_id),
             help=data.get("help"),
             prefill=self.template(prefill, field_id, PREFILL_VARIABLES) if prefill else None,
+            from_interview=bool(prefill) and _uses_interview(str(prefill)),
             options=options,
             scale=scale,
             scale_labels=scale_labels,
@@ -482,9 +553,29 @@ class _Parser:
                 )
         elif not isinstance(rows, int) or not 1 <= rows <= 30:
             raise self.fail(table_id, "« rows » doit être un nombre de lignes entre 1 et 30.")
+        prefill = data.get("prefill")
+        if prefill is not None and (skills or not isinstance(prefill, str) or not prefill.strip()):
+            raise self.fail(
+                table_id,
+                "« prefill » d'un tableau : une expression donnant les lignes, par exemple "
+                "« etat_des_lieux.entretiens » (pas pour un tableau « skills »).",
+            )
         return TableDef(
-            table_id, label, tuple(parsed), rows, skills, data.get("help"), data.get("row_header")
+            table_id,
+            label,
+            tuple(parsed),
+            rows,
+            skills,
+            data.get("help"),
+            data.get("row_header"),
+            self.expression(prefill, table_id, PREFILL_VARIABLES) if prefill else None,
+            bool(prefill) and _uses_interview(f"{{{{ {prefill} }}}}"),
         )
+
+    def expression(self, source: str, where: str, allowed: frozenset[str]) -> Callable[..., Any]:
+        """A Jinja2 expression evaluated to a value (a table's rows), variables checked."""
+        self.template(f"{{{{ {source} }}}}", where, allowed)
+        return ENV.compile_expression(source, undefined_to_none=False)
 
     def grids(self, data: Any) -> dict[str, tuple[Skill, ...]]:
         if not isinstance(data, dict):

@@ -1,9 +1,9 @@
 """What a form is: its definition as HR writes it, and its layout as renderers draw it.
 
 A ``FormDefinition`` is read from a TOML file in ``templates/``. For one
-campaign and one skills grid it becomes a ``FormLayout``: every section and
-field with its final label and concrete field ids. Renderers compile a
-layout once and then, per employee, only write the values
+campaign, one skills grid and the occasions of the interview it becomes a
+``FormLayout``: every section and field with its final label and concrete
+field ids. Renderers compile a layout once and then, per employee, only write the values
 (``FormValues``) and the identity (``Identity``): this is what makes
 generating thousands of forms fast.
 """
@@ -113,6 +113,9 @@ class FormLayout:
     grid: str | None  # skills grid used, if the form has one
     sections: tuple[Section, ...]
     privacy_notice: str  # printed next to free-text boxes (GDPR: no health data)
+    # The occasions the form was laid out for (sections of other occasions left out);
+    # None: every section. The ledger keeps them so a returned form is read the same way.
+    occasions: tuple[str, ...] | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:

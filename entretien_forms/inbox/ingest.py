@@ -31,7 +31,7 @@ from weakref import WeakKeyDictionary
 from entretien_forms.errors import EntretienError, RejectedFile
 from entretien_forms.forms import Catalog, load_catalog
 from entretien_forms.forms.model import FormLayout
-from entretien_forms.generate import label_context
+from entretien_forms.generate import issued_occasions, label_context
 from entretien_forms.identity import verify
 from entretien_forms.inbox import docx_reader, pdf_reader
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction
@@ -87,7 +87,7 @@ class Inbox:
         self.workspace = workspace
         self.store = store
         self._catalog: Catalog | None = None
-        self._layouts: dict[tuple[str, str | None, str], FormLayout] = {}
+        self._layouts: dict[tuple[str, str | None, str, tuple[str, ...] | None], FormLayout] = {}
         self._secret: bytes | None = None
 
     # --- public --------------------------------------------------------------
@@ -340,10 +340,12 @@ class Inbox:
                 f"Remettez le fichier du modèle « {issued.form_id} » dans templates/ puis "
                 "redéposez le formulaire.",
             )
-        key = (issued.form_id, issued.grid, issued.campaign)
+        # Laid out as issued: a form for one occasion left out the others' sections.
+        occasions = issued_occasions(issued)
+        key = (issued.form_id, issued.grid, issued.campaign, definition.variant(occasions))
         if key not in self._layouts:
             context = label_context(self.workspace, issued.campaign, today)
-            self._layouts[key] = definition.layout(issued.grid, context)
+            self._layouts[key] = definition.layout(issued.grid, context, occasions)
         note = None
         if definition.version != issued.form_version:
             note = (

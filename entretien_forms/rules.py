@@ -1020,14 +1020,13 @@ def _reviews(
     today: date,
     legal: LegalSettings,
     headcount: int,
+    known_since: date | None,
 ) -> list[Review]:
     hired = facts.hired_on
     # OLD-0: seniority for the état des lieux counts from the 2014 law at the earliest.
     before_law = hired < LAW_2014
     seniority = _Seniority(max(hired, LAW_2014), absences, today)
-    since = facts.history_known_since
-    if since is not None and since <= hired:
-        since = None
+    since = known_since
     former = _former(legal)
     new_period = max(1, legal.review_period_years)
     reviews_held = sorted({i.held_on for i in interviews if i.occasion == "etat_des_lieux"})
@@ -1272,6 +1271,21 @@ def _last_interview(
     return None
 
 
+def _known_since(facts: EmployeeFacts, today: date) -> date | None:
+    """From which day every interview is known; None: the whole history since hire.
+
+    The roster's last interview, when usable (not before hire, not in the
+    future: ``_last_interview`` sets those aside too), says none was held
+    between it and the export: the history is known from it on, whatever the
+    caller knew before.
+    """
+    since = facts.history_known_since
+    stated = facts.last_interview_in_roster
+    if since is not None and stated is not None and facts.hired_on <= stated <= today:
+        since = min(since, stated)
+    return None if since is None or since <= facts.hired_on else since
+
+
 def _order(obligation: Obligation) -> tuple[date, int]:
     return obligation.due, _OCCASION_ORDER[obligation.occasion]
 
@@ -1306,9 +1320,7 @@ def assess(facts: EmployeeFacts, today: date, legal: LegalSettings, headcount: i
         return closed("sorti", f"Sorti le {fr(facts.left_on)} : plus d'entretien à prévoir.")
 
     held = sorted({i.held_on for i in interviews} | ({last.held_on} if last else set()))
-    since = facts.history_known_since
-    if since is not None and since <= facts.hired_on:
-        since = None
+    since = _known_since(facts, today)
     if since is not None:
         notes.append(
             f"Historique incomplet : {history_unknown(since)} ; les échéances qu'il "
@@ -1330,7 +1342,7 @@ def assess(facts: EmployeeFacts, today: date, legal: LegalSettings, headcount: i
         today,
         legal,
     )
-    reviews = _reviews(facts, absences, interviews, due_interviews, today, legal, headcount)
+    reviews = _reviews(facts, absences, interviews, due_interviews, today, legal, headcount, since)
     everything = [*due_interviews, *(_review_obligation(r) for r in reviews)]
     if facts.left_on is not None:
         after = [o for o in everything if o.pending and o.due > facts.left_on]

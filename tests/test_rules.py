@@ -1178,6 +1178,21 @@ def test_no_interview_known_since_the_tool_started() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "stated",
+    [D(2015, 1, 1), D(2027, 5, 1)],
+    ids=["roster-last-interview-before-hire", "roster-last-interview-in-the-future"],
+)
+def test_an_unusable_roster_date_does_not_make_the_history_known(stated: date) -> None:
+    """A typo in the roster must not turn an unknown history into a certain delay."""
+    facts = employee(
+        D(2017, 7, 17), last_interview_in_roster=stated, history_known_since=D(2026, 12, 4)
+    )
+    result = assess(facts, D(2026, 12, 10), LEGAL, 60)
+    assert (result.status, result.days_late) == ("a_verifier", 0)
+    assert result.next_interview is not None and result.next_interview.due == D(2019, 7, 17)
+
+
 def test_hire_after_the_history_starts_is_fully_known() -> None:
     facts = employee(D(2026, 1, 10), history_known_since=D(2025, 11, 1))
     result = assess(facts, D(2027, 2, 1), LEGAL, 60)

@@ -253,23 +253,17 @@ def settle_topups(
     return settled, left
 
 
-def history_known_since(
-    employee: Employee, followed_since: date, in_history_sheet: bool
-) -> date | None:
-    """From which day every interview of this employee is known; None: since hire.
+def history_known_since(followed_since: date, in_history_sheet: bool) -> date | None:
+    """From which day the tool has every interview of an employee; None: since hire.
 
-    What the tool knows (legal-rules.md): the roster's last interview (nothing
-    was held between it and the export), every form returned since the tool
-    started following the company (its first roster import), and HR's history
-    sheet, which lists an employee's interviews since hire. Before the
-    earliest of these, a missing interview is a fact to check, not a failure.
+    What the tool knows (legal-rules.md): every form returned since it started
+    following the company (its first roster import), and HR's history sheet,
+    which lists an employee's interviews since hire. The rules add the
+    roster's last interview (nothing was held between it and the export)
+    when its date is usable. Before that day, a missing interview is a fact
+    to check, not a failure.
     """
-    if in_history_sheet:
-        return None
-    roster = employee.date_dernier_entretien_pro
-    since = followed_since if roster is None else min(roster, followed_since)
-    # Hired since then: the whole history is on record.
-    return None if since <= employee.date_entree else since
+    return None if in_history_sheet else followed_since
 
 
 def _managers(employees: Sequence[Employee]) -> Callable[[Employee], tuple[str, str | None]]:
@@ -344,9 +338,7 @@ def assess_people(
             absences=leaves.get(employee.matricule, ()),
             trainings=done.get(employee.matricule, ()),
             history_known_since=(
-                None
-                if followed_since is None
-                else history_known_since(employee, followed_since, listed)
+                None if followed_since is None else history_known_since(followed_since, listed)
             ),
             trainings_known=trainings_known,
         )

@@ -36,6 +36,7 @@ from entretien_forms.cli import cli
 from entretien_forms.cli.status import LINE_WIDTH, render_status
 from entretien_forms.config import CompanySettings, Settings
 from entretien_forms.reports.compliance import write_compliance_workbook
+from entretien_forms.reports.figures import KeyFigures
 from entretien_forms.reports.follow_up import ManagerProgress
 from entretien_forms.reports.sheets import AbsenceRecord, HistoryRecord, TopUpPayment
 from entretien_forms.reports.status import (
@@ -404,6 +405,46 @@ def test_figures_equal_the_compliance_workbook(store: Store, tmp_path: Path) -> 
     assert summary["Salariés dont l'entretien est à planifier"] == status.by_status["a_planifier"]
     assert summary["Salariés à jour"] == status.by_status["a_jour"]
     assert summary["Fichiers rejetés (campagne)"] == status.total.rejected
+    # Every key figure of the Synthèse sheet is the one status computed, by the same function.
+    k = status.figures
+    assert [
+        summary[label]
+        for label in (
+            "Salariés suivis",
+            "Entretiens professionnels tenus sur les 12 derniers mois",
+            "Salariés ayant eu un entretien sur les 12 derniers mois",
+            "Salariés à vérifier",
+            "États des lieux tenus sur les 12 derniers mois",
+            "États des lieux en retard",
+            "États des lieux à vérifier",
+            "États des lieux à tenir dans les 12 mois",
+            "Abondements correctifs dus",
+            "Montant des abondements correctifs dus",
+            "Abondements correctifs versés",
+            "Abondements à craindre dans les 12 mois si rien ne change",
+            "Abondements correctifs à vérifier",
+            "Formulaires émis (campagne)",
+            "Formulaires retournés (campagne)",
+            "Formulaires manquants (campagne)",
+        )
+    ] == [
+        k.employees,
+        k.interviews_last_year,
+        k.employees_interviewed_last_year,
+        k.by_status["a_verifier"],
+        k.reviews_held_last_year,
+        k.reviews_late,
+        k.reviews_to_check,
+        k.reviews_due_within_year,
+        k.topups_owed,
+        k.topups_owed_amount,
+        k.topups_paid,
+        k.topups_feared,
+        k.topups_to_check,
+        k.forms_issued,
+        k.forms_returned,
+        k.forms_missing,
+    ]
 
     assert summary["Salariés à vérifier"] == status.by_status["a_verifier"]
 
@@ -462,8 +503,11 @@ def test_as_dict_is_json_with_iso_dates(store: Store) -> None:
         "deadlines_total",
         "reviews",
         "reviews_total",
+        "key_figures",
     ]
     assert (data["campaign"], data["today"], data["employees"]) == ("2026", "2026-11-26", 7)
+    assert data["key_figures"]["by_status"] == data["by_status"]
+    assert (data["key_figures"]["forms_issued"], data["key_figures"]["return_rate"]) == (6, 0.5)
     assert data["total"] == {
         "manager": "Total",
         "manager_matricule": None,
@@ -578,6 +622,7 @@ def test_long_and_hostile_texts_are_cut_and_neutralised() -> None:
         deadlines_total=1,
         reviews=(),
         reviews_total=0,
+        figures=KeyFigures(TODAY, "2026", 1, {"en_retard": 1}, *(0,) * 9, 0.0, *(0,) * 6),
     )
 
     lines = render_status(status, workbook="outbox/suivi-entretiens.xlsx")

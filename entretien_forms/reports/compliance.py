@@ -48,6 +48,7 @@ from entretien_forms.reports._workbook import (
     setup_print,
     table_sheet,
 )
+from entretien_forms.reports.figures import HORIZON_MONTHS, key_figures
 from entretien_forms.reports.follow_up import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -739,33 +740,9 @@ def _summary_sheet(
 ) -> None:
     legal = settings.legal
     headcount = settings.company.headcount
-    year_ago = add_months(today, -12)
-    horizon = add_months(today, 12)
+    figures = key_figures(facts, today)
+    year_ago = add_months(today, -HORIZON_MONTHS)
     assessments = [p.assessment for p in people]
-    statuses = Counter(a.status for a in assessments)
-    held: set[tuple[str, date]] = set()
-    for person in people:
-        a = person.assessment
-        days = [r.interview.held_on for r in person.recorded]
-        if a.last_interview is not None:
-            days.append(a.last_interview.held_on)
-        held.update((a.matricule, d) for d in days if year_ago < d <= today)
-    reviews = [r for a in assessments for r in a.reviews]
-    reviews_held = [r for r in reviews if r.held_on is not None and year_ago < r.held_on <= today]
-    late_reviews = [r for r in reviews if r.held_on is None and r.due < today and not r.unknown]
-    unknown_reviews = [r for r in reviews if r.unknown]
-    checked = [r for r in reviews if r.topup.to_check and not r.provisional]
-    soon_reviews = [r for r in reviews if r.held_on is None and today <= r.due <= horizon]
-    owed_all = [(p, r) for p in people for r in p.assessment.reviews if owed_for_sure(r)]
-    paid = [
-        (r, payment)
-        for p, r in owed_all
-        if (payment := facts.payment(p.employee.matricule, r)) is not None
-    ]
-    owed = [r for p, r in owed_all if facts.payment(p.employee.matricule, r) is None]
-    feared = [r for r in reviews if r.topup.owed and r.provisional and r.due <= horizon]
-    issued = len(forms.issued)
-    returned = sum(1 for k in forms.issued if k in forms.returned)
     regime = (
         "avant la réforme (entretien tous les 2 ans, état des lieux tous les 6 ans)"
         if legal.regime == FORMER_REGIME
@@ -808,15 +785,16 @@ def _summary_sheet(
         row += 1
 
     section("Chiffres clés (CSE, BDESE)", ("Indicateur", "Valeur", "Précision"))
-    line("Salariés suivis", len(people), "salariés présents dans le dernier fichier importé")
+    k, statuses = figures, figures.by_status
+    line("Salariés suivis", k.employees, "salariés présents dans le dernier fichier importé")
     line(
         "Entretiens professionnels tenus sur les 12 derniers mois",
-        len(held),
+        k.interviews_last_year,
         f"du {fr(year_ago)} au {fr(today)} : formulaires retournés et dates du fichier salariés",
     )
     line(
         "Salariés ayant eu un entretien sur les 12 derniers mois",
-        len({m for m, _ in held}),
+        k.employees_interviewed_last_year,
     )
     line("Salariés à jour", statuses["a_jour"])
     line(
@@ -832,64 +810,55 @@ def _summary_sheet(
         "incomplet) : jamais compté en retard ; complétez l'historique des entretiens "
         "(historique.xlsx) ou la colonne « Dernier état des lieux »",
     )
-    line("États des lieux tenus sur les 12 derniers mois", len(reviews_held))
-    line("États des lieux en retard", len(late_reviews))
+    line("États des lieux tenus sur les 12 derniers mois", k.reviews_held_last_year)
+    line("États des lieux en retard", k.reviews_late)
     line(
         "États des lieux à vérifier",
-        len(unknown_reviews),
+        k.reviews_to_check,
         "échéance passée, tenue inconnue de l'outil (historique incomplet)",
     )
-    line("États des lieux à tenir dans les 12 mois", len(soon_reviews))
+    line("États des lieux à tenir dans les 12 mois", k.reviews_due_within_year)
     line(
         "Abondements correctifs dus",
-        len(owed),
+        k.topups_owed,
         "états des lieux tenus ou échus, hors abondements déjà versés (tableau des abondements ; "
         "détail : feuille État des lieux)",
     )
     line(
         "Montant des abondements correctifs dus",
-        sum(r.topup.amount for r in owed),
+        k.topups_owed_amount,
         "à verser au CPF via la Caisse des dépôts (SAN-1, SAN-2)",
         EURO_FORMAT,
     )
     line(
         "Abondements correctifs versés",
-        len(paid),
+        k.topups_paid,
         "d'après le tableau des abondements tenu par les RH (abondements.xlsx)",
     )
     line(
         "Montant des abondements correctifs versés",
-        sum(r.topup.amount if p.amount is None else p.amount for r, p in paid),
+        k.topups_paid_amount,
         "montants du tableau, sinon le montant légal",
         EURO_FORMAT,
     )
-    line(
-        "Abondements à craindre dans les 12 mois si rien ne change",
-        len(feared),
-        "",
-    )
+    line("Abondements à craindre dans les 12 mois si rien ne change", k.topups_feared, "")
     line(
         "Montant à craindre dans les 12 mois",
-        sum(r.topup.amount for r in feared),
+        k.topups_feared_amount,
         "une formation non obligatoire ou les entretiens manquants tenus à temps l'évitent",
         EURO_FORMAT,
     )
     line(
         "Abondements correctifs à vérifier",
-        len(checked),
+        k.topups_to_check,
         "ni dus ni écartés : un fait manque (entretiens avant le début de l'historique connu, "
         "ou formations suivies sans tableau des formations) ; aucun montant n'est compté",
     )
-    line("Formulaires émis (campagne)", issued)
-    line("Formulaires retournés (campagne)", returned)
-    line("Formulaires manquants (campagne)", issued - returned)
-    line("Fichiers rejetés (campagne)", sum(forms.rejected.values()), "voir le dossier rejected/")
-    line(
-        "Taux de retour (campagne)",
-        returned / issued if issued else None,
-        "",
-        PERCENT_FORMAT,
-    )
+    line("Formulaires émis (campagne)", k.forms_issued)
+    line("Formulaires retournés (campagne)", k.forms_returned)
+    line("Formulaires manquants (campagne)", k.forms_missing)
+    line("Fichiers rejetés (campagne)", k.files_rejected, "voir le dossier rejected/")
+    line("Taux de retour (campagne)", k.return_rate, "", PERCENT_FORMAT)
 
     section("Données utilisées", ("Donnée", "Valeur", "Précision"))
     line("Date de calcul", today, "statuts et retards calculés à cette date", DATE_FORMAT)

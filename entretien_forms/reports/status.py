@@ -18,7 +18,6 @@ interview and the next état des lieux (``kind``), so that neither hides the oth
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,6 +25,8 @@ from typing import Any, Literal
 
 from entretien_forms.config import LegalSettings, Settings
 from entretien_forms.reports.build import HRSheets, read_hr_sheets
+from entretien_forms.reports.figures import STATUSES as STATUSES
+from entretien_forms.reports.figures import KeyFigures, key_figures
 from entretien_forms.reports.follow_up import (
     STATUS_LABELS,
     STATUS_ORDER,
@@ -52,15 +53,6 @@ DEFAULT_LIMIT = 15
 # États des lieux are listed this many months ahead, as in the workbook.
 REVIEW_HORIZON_MONTHS = 12
 
-# Every status of the rules, the most urgent first (the order of the terminal's headline).
-STATUSES: tuple[Status, ...] = (
-    "en_retard",
-    "a_verifier",
-    "a_planifier",
-    "a_jour",
-    "sorti",
-    "non_concerne",
-)
 DeadlineKind = Literal["entretien_professionnel", "etat_des_lieux"]
 DEADLINE_KIND_LABELS: dict[DeadlineKind, str] = {
     "entretien_professionnel": "entretien professionnel",
@@ -180,6 +172,7 @@ class CampaignStatus:
     deadlines_total: int
     reviews: tuple[ReviewDue, ...]
     reviews_total: int
+    figures: KeyFigures  # the Synthèse sheet's key figures, counted by the same function
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable, keys in English, dates ISO (see the module docstring)."""
@@ -194,6 +187,7 @@ class CampaignStatus:
             "deadlines_total": self.deadlines_total,
             "reviews": [r.as_dict() for r in self.reviews],
             "reviews_total": self.reviews_total,
+            "key_figures": self.figures.as_dict(),
         }
 
 
@@ -238,7 +232,7 @@ def campaign_status(
         trainings_known=trainings_known,
     )
     people = facts.people
-    statuses = Counter(p.assessment.status for p in people)
+    figures = key_figures(facts, today)
     managers, total = manager_progress(people, facts.forms)
     deadlines = sorted(
         (
@@ -253,14 +247,15 @@ def campaign_status(
     return CampaignStatus(
         campaign=campaign,
         today=today,
-        employees=len(people),
-        by_status={status: statuses[status] for status in STATUSES},
+        employees=figures.employees,
+        by_status=figures.by_status,
         managers=managers,
         total=total,
         deadlines=tuple(deadlines[:limit]),
         deadlines_total=len(deadlines),
         reviews=tuple(reviews[:limit]),
         reviews_total=len(reviews),
+        figures=figures,
     )
 
 

@@ -284,3 +284,54 @@ def test_libreoffice_reads_the_streamed_rows_back(
         ("total", None, None, None),
     ]
     assert resaved["B2"].is_date and "€" in resaved["C2"].number_format
+
+
+# --- The contract with openpyxl ----------------------------------------------------------
+# _rows.py relies on a few openpyxl details that are not its documented API (pyproject.toml
+# pins openpyxl to 3.1.x for that reason). Each is checked here, so that a new openpyxl that
+# changes one fails these tests with a name, not a workbook Excel refuses to open.
+
+
+def test_openpyxl_contract_excel_writer_writes_the_package_into_a_given_archive() -> None:
+    import zipfile
+    from io import BytesIO
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A1"] = "titre"
+    workbook.create_sheet("Vide")
+    package = BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        ExcelWriter(workbook, archive).save()
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        assert sheet.path.lstrip("/") in names  # "/xl/worksheets/sheet1.xml"
+        full = archive.read("xl/worksheets/sheet1.xml")
+        empty = archive.read("xl/worksheets/sheet2.xml")
+    # _spliced finds the rows by these tags and widens this dimension.
+    assert b'<dimension ref="A1:A1"' in full
+    assert b'<sheetData><row r="1"' in full and b"</sheetData>" in full
+    assert any(
+        tag in empty for tag in (b"<sheetData/>", b"<sheetData />", b"<sheetData></sheetData>")
+    )
+
+
+def test_openpyxl_contract_a_cells_style_id_registers_the_style_once() -> None:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Font
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    first = Cell(sheet)
+    first.font = Font(bold=True)
+    second = Cell(sheet)
+    second.font = Font(bold=True)
+    plain = Cell(sheet)
+
+    # StreamedRows.style writes this number as the s="…" attribute of its cells.
+    assert first.style_id == second.style_id != plain.style_id
+    assert isinstance(first.style_id, int) and first.style_id > 0

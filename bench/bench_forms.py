@@ -315,9 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("entretien-forms (compile once, then write only what changes):")
         docx_rate = timed("docx, 1 process", n, lambda: render_all(layout, jobs, ["docx"]))
         pdf_rate = timed("pdf, 1 process", n, lambda: render_all(layout, jobs, ["pdf"]))
-        forms = unzipped_parts(layout, jobs)
-        zip_rate = timed("  zip step alone, by zipfile", n, lambda: zip_with_zipfile(forms))
-        del forms
+        unzipped = unzipped_parts(layout, jobs)
+        zip_rate = timed("  zip step alone, by zipfile", n, lambda: zip_with_zipfile(unzipped))
         timed("docx + pdf, 1 process", n, lambda: render_all(layout, jobs, ["docx", "pdf"]))
         if cores > 1:
             timed(

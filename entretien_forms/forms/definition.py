@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Template, TemplateSyntaxError, meta
 
 from entretien_forms.errors import FormDefinitionError
-from entretien_forms.forms._jinja import ENV
+from entretien_forms.forms.jinja import ENV
 from entretien_forms.forms.model import (
     FIELD_TYPES,
     KINDS,

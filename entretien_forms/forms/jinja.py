@@ -1,4 +1,4 @@
-"""The one Jinja2 environment used for labels and pre-fill expressions.
+"""The one Jinja2 environment for labels and pre-fill expressions (forms and company templates).
 
 Form definitions are files HR edits and may receive from elsewhere, so the
 environment is sandboxed (no attribute tricks reach Python internals) and

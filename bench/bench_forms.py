@@ -39,9 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_roster import generate_people, write_csv
 
-from entretien_forms.forms import load_catalog, prefill_values
+from entretien_forms.forms import label_context, load_catalog, prefill_values
 from entretien_forms.forms.model import FormLayout, FormValues, Identity
-from entretien_forms.generate import label_context
 from entretien_forms.render.docx import DocxTemplate
 from entretien_forms.render.pdf import PdfTemplate
 from entretien_forms.roster import Employee, read_roster
@@ -72,7 +71,7 @@ def build_jobs(root: Path, employees: int) -> tuple[FormLayout, list[Job], Path]
     catalog = load_catalog(workspace.templates_dir)
     definition = catalog.for_kind("annuel", None)
     roster = read_roster(roster_path, today=TODAY, extra_columns=definition.roster_columns)
-    context = label_context(workspace, CAMPAIGN, TODAY)
+    context = label_context(CAMPAIGN, TODAY, workspace.settings.company)
     layout = definition.layout("commercial", context)
     by_matricule = {e.matricule: e for e in roster.employees}
     jobs = [

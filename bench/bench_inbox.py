@@ -222,12 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Reading alone, same files, 1 process:")
         workspace, docx_files, pdf_files = make_workspace(root / "peers", n)
         catalog = load_catalog(workspace.templates_dir)
-        from entretien_forms.generate import label_context
+        from entretien_forms.forms import label_context
 
         definition = catalog.for_kind("annuel", None)
 
         def layout(grid: str | None) -> object:
-            return definition.layout(grid, label_context(workspace, "2026", TODAY))
+            return definition.layout(grid, label_context("2026", TODAY, workspace.settings.company))
 
         for label, seconds in (
             ("entretien-forms docx reader", readers_alone(docx_files, "docx", layout)),

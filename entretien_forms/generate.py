@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -24,8 +23,8 @@ from entretien_forms.errors import GenerationError
 from entretien_forms.forms import (
     Catalog,
     FormDefinition,
-    campaign_context,
     grid_for,
+    label_context,
     load_catalog,
     prefill_scope,
     prefill_values,
@@ -117,18 +116,6 @@ class GenerationReport:
     issued: list[IssuedForm] = field(default_factory=list)
     batches: list[Path] = field(default_factory=list)
     batch_skipped: list[str] = field(default_factory=list)
-
-
-def campaign_year(campaign: str, today: date) -> int:
-    found = re.search(r"(19|20)\d{2}", campaign)
-    return int(found.group()) if found else today.year
-
-
-def label_context(workspace: Workspace, campaign: str, today: date) -> dict[str, Any]:
-    company = workspace.settings.company
-    return campaign_context(
-        campaign, campaign_year(campaign, today), today, company.name, company.headcount
-    )
 
 
 def team_folders(employees: Iterable[Employee]) -> dict[str | None, str]:
@@ -322,7 +309,9 @@ def issue_forms(
     request, definition = plan.request, plan.definition
     now = now or datetime.now()
     secret = workspace.secret()
-    templates = _Templates(label_context(workspace, request.campaign, request.today))
+    templates = _Templates(
+        label_context(request.campaign, request.today, workspace.settings.company)
+    )
     numbers = iter(
         store.reserve_references(
             f"{definition.reference_prefix}-{request.campaign}", len(plan.to_issue)
@@ -389,7 +378,9 @@ def plan_forms(workspace: Workspace, store: Store, request: GenerationRequest) -
     if plan.definition.word_template is not None and "docx" in request.formats:
         # Check the company's Word template now, so that --dry-run reports its mistakes
         # and a real run stops before the first file rather than in the middle.
-        templates = _Templates(label_context(workspace, request.campaign, request.today))
+        templates = _Templates(
+            label_context(request.campaign, request.today, workspace.settings.company)
+        )
         variants = {
             (item.grid, item.target.occasions if item.target is not None else None)
             for item in plan.to_issue
@@ -465,26 +456,6 @@ def carry_out(
     return report
 
 
-def issued_occasions(issued: IssuedForm) -> tuple[str, ...] | None:
-    """The occasions a form was laid out for, as the ledger keeps them (None: every section)."""
-    if issued.occasions is None:
-        return None
-    return tuple(o for o in issued.occasions.split(",") if o)
-
-
-def issued_values(issued: IssuedForm) -> dict[str, str | bool] | None:
-    """The pre-filled values a form was issued with (None: the ledger did not keep them)."""
-    if issued.prefill is None:
-        return None
-    try:
-        found = json.loads(issued.prefill)
-    except ValueError:
-        return None
-    if not isinstance(found, dict):
-        return None
-    return {str(k): v for k, v in found.items() if isinstance(v, str | bool)}
-
-
 def _identity(
     workspace: Workspace,
     definition: FormDefinition,
@@ -534,7 +505,7 @@ def write_print_batches(
     report = GenerationReport()
     by_matricule = {e.matricule: e for e in employees}
     folders = team_folders(by_matricule.values())
-    templates = _Templates(label_context(workspace, campaign, today))
+    templates = _Templates(label_context(campaign, today, workspace.settings.company))
     teams: dict[str, list[tuple[Employee, IssuedForm]]] = {}
     for issued in store.current_issued(campaign=campaign):
         employee = by_matricule.get(issued.matricule)
@@ -592,9 +563,9 @@ def write_print_batches(
                         manager,
                         templates.context,
                         today,
-                        issued_values(issued),
+                        issued.issued_values,
                     )
-                    template = templates.pdf(definition, issued.grid, issued_occasions(issued))
+                    template = templates.pdf(definition, issued.grid, issued.layout_occasions)
                     pages = template.flattened_pages(identity, values)
                     team_batch.add(template, pages)
                     everyone.add(template, pages)

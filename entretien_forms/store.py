@@ -195,6 +195,26 @@ class IssuedForm:
     # batch rebuilt later prints what the files say. None: computed again.
     prefill: str | None = None
 
+    @property
+    def layout_occasions(self) -> tuple[str, ...] | None:
+        """The occasions the form was laid out for (None: every section), to read it back."""
+        if self.occasions is None:
+            return None
+        return tuple(o for o in self.occasions.split(",") if o)
+
+    @property
+    def issued_values(self) -> dict[str, str | bool] | None:
+        """The pre-filled values the form was issued with (None: the ledger did not keep them)."""
+        if self.prefill is None:
+            return None
+        try:
+            found = json.loads(self.prefill)
+        except ValueError:
+            return None
+        if not isinstance(found, dict):
+            return None
+        return {str(k): v for k, v in found.items() if isinstance(v, str | bool)}
+
 
 _ISSUED_COLUMNS = tuple(f.name for f in fields(IssuedForm))
 

@@ -34,7 +34,6 @@ from entretien_forms.generate import (
     GenerationPlan,
     GenerationRequest,
     issue_forms,
-    issued_values,
     plan_forms,
     write_print_batches,
 )
@@ -402,7 +401,7 @@ def test_print_batches_print_the_occasion_the_form_was_issued_for(
     for occasion in OCCASIONS.values():
         assert occasion in text
     assert "Congé parental d'éducation" in text
-    assert issued_values(issued["P3"]) is not None
+    assert issued["P3"].issued_values is not None
 
 
 def test_a_reprint_keeps_the_interview_as_issued_and_today_s_names() -> None:

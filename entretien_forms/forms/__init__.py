@@ -5,7 +5,9 @@ from entretien_forms.forms.definition import FormDefinition, load_definition
 from entretien_forms.forms.model import FormLayout, Identity
 from entretien_forms.forms.prefill import (
     campaign_context,
+    campaign_year,
     grid_for,
+    label_context,
     prefill_scope,
     prefill_values,
     reprint_values,
@@ -17,8 +19,10 @@ __all__ = [
     "FormLayout",
     "Identity",
     "campaign_context",
+    "campaign_year",
     "describe",
     "grid_for",
+    "label_context",
     "load_catalog",
     "load_definition",
     "prefill_scope",

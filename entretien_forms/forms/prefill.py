@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2.exceptions import TemplateError
 
+from entretien_forms.config import CompanySettings
 from entretien_forms.errors import FormDefinitionError
 from entretien_forms.forms.definition import FormDefinition, TableDef
 from entretien_forms.forms.model import FormValues
@@ -83,6 +84,19 @@ class Campaign:
     nom: str
     annee: int
     date: FrenchDate
+
+
+def campaign_year(campaign: str, today: date) -> int:
+    """The year a campaign is about: the one in its name (« Automne 2026 »), else this year."""
+    found = re.search(r"(19|20)\d{2}", campaign)
+    return int(found.group()) if found else today.year
+
+
+def label_context(campaign: str, today: date, company: CompanySettings) -> dict[str, Any]:
+    """What a form's labels may use for one campaign, issued or read back alike."""
+    return campaign_context(
+        campaign, campaign_year(campaign, today), today, company.name, company.headcount
+    )
 
 
 def campaign_context(

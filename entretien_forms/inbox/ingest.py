@@ -29,9 +29,8 @@ from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from entretien_forms.errors import EntretienError, RejectedFile
-from entretien_forms.forms import Catalog, load_catalog
+from entretien_forms.forms import Catalog, label_context, load_catalog
 from entretien_forms.forms.model import FormLayout
-from entretien_forms.generate import issued_occasions, label_context
 from entretien_forms.identity import verify
 from entretien_forms.inbox import docx_reader, pdf_reader
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction
@@ -341,10 +340,10 @@ class Inbox:
                 "redéposez le formulaire.",
             )
         # Laid out as issued: a form for one occasion left out the others' sections.
-        occasions = issued_occasions(issued)
+        occasions = issued.layout_occasions
         key = (issued.form_id, issued.grid, issued.campaign, definition.variant(occasions))
         if key not in self._layouts:
-            context = label_context(self.workspace, issued.campaign, today)
+            context = label_context(issued.campaign, today, self.workspace.settings.company)
             self._layouts[key] = definition.layout(issued.grid, context, occasions)
         note = None
         if definition.version != issued.form_version:

@@ -32,8 +32,8 @@ from jinja2 import Template, TemplateError, TemplateSyntaxError, meta
 from lxml import etree  # type: ignore[import-untyped]
 
 from entretien_forms.errors import FormDefinitionError
-from entretien_forms.forms.jinja import ENV
 from entretien_forms.forms.definition import PREFILL_VARIABLES
+from entretien_forms.forms.jinja import ENV
 from entretien_forms.forms.model import Field, FormLayout, FormValues, Identity
 from entretien_forms.render import _docx_parts as parts
 from entretien_forms.render.docx import (

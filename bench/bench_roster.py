@@ -2,7 +2,7 @@
 
 Run from the repository root with the project's virtualenv:
 
-    python bench/bench_roster.py [--employees 5000] [--repeat 5] [--keep]
+    python bench/bench_roster.py [--employees 5000] [--repeat 5] [--keep] [--big]
 
 The script writes a seeded, deterministic roster of French employees as an .xlsx
 workbook (as a payroll export: title line, blank line, header, real Excel dates)
@@ -10,6 +10,12 @@ and as a .csv file (as Excel writes it in France: UTF-8 with BOM, ";" separator,
 dd/mm/yyyy dates, CRLF line endings). It then times ``read_roster`` on each file,
 times bare peer readers on the same files for comparison, measures the peak
 memory of every read in a fresh subprocess, and checks the targets.
+
+With ``--big``, it then runs ``entretien roster check`` in a fresh process on a
+200,000-employee workbook and on issue 15's hostile workbook (rows holding one
+number each: four row errors a row; 299,000 rows, and a million, refused), and
+prints wall time and peak memory against the limits (under 30 s and 500 MB
+whatever the file; exit code 2 for a refused file).
 
 This is a benchmark for maintainers, not a test: it always exits with 0, except
 when ``read_roster`` returns a different number of employees than were written
@@ -35,6 +41,7 @@ import tempfile
 import time
 import tracemalloc
 import unicodedata
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -54,7 +61,14 @@ DEFAULT_EMPLOYEES = 5_000
 DEFAULT_REPEAT = 5
 # Targets: best wall time of N reads of a roster of TARGET_EMPLOYEES, on a 2-core machine.
 TARGET_EMPLOYEES = 5_000
-TARGETS_S = {"xlsx": 1.5, "csv": 0.3}
+TARGETS_S = {"xlsx": 0.3, "csv": 0.3}  # issue 14 (.xlsx was 1.5 s with openpyxl)
+# --big: any roster file, however big or hostile, within these (issue 15).
+BIG_EMPLOYEES = 200_000
+# Issue 15's hostile workbook had a million one-cell rows (refused now: more data rows
+# than a roster may have); 299,000 such rows are read, 1.2 million problems counted.
+HOSTILE_ROWS = (299_000, 1_000_000)
+LIMIT_S = 30.0
+LIMIT_MB = 500
 
 COMPANY = "Société Générale de Négoce & Services SAS"
 HEADER = (
@@ -425,6 +439,13 @@ def csv_rows(path: Path) -> int:
     return sum(1 for _ in csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
 
+def calamine_rows(path: Path) -> int:
+    # python-calamine is an optional peer (not a dependency: see bench/README.md).
+    calamine = importlib.import_module("python_calamine")
+    with calamine.CalamineWorkbook.from_path(str(path)) as workbook:
+        return sum(1 for _ in workbook.get_sheet_by_index(0).iter_rows())
+
+
 def pandas_excel_rows(path: Path) -> int:
     # pandas is an optional peer, used only when already installed.
     pandas = importlib.import_module("pandas")
@@ -440,6 +461,7 @@ def pandas_csv_rows(path: Path) -> int:
 READERS: dict[str, Reader] = {
     "roster": roster_count,
     "openpyxl": openpyxl_rows,
+    "calamine": calamine_rows,
     "csv": csv_rows,
     "pandas-excel": pandas_excel_rows,
     "pandas-csv": pandas_csv_rows,
@@ -570,6 +592,10 @@ def bench_format(fmt: str, path: Path, repeat: int, have_pandas: bool) -> Format
     report = FormatReport(fmt, path, run_reader("read_roster", "roster", path, repeat))
     if fmt == "xlsx":
         report.peers.append(run_reader("openpyxl read-only", "openpyxl", path, repeat))
+        if find_spec("python_calamine") is not None:
+            report.peers.append(run_reader("python-calamine", "calamine", path, repeat))
+        else:
+            report.skipped.append("python-calamine: skipped, not installed")
         pandas_name, pandas_label = "pandas-excel", "pandas.read_excel"
     else:
         report.peers.append(run_reader("csv.reader", "csv", path, repeat))
@@ -579,6 +605,104 @@ def bench_format(fmt: str, path: Path, repeat: int, have_pandas: bool) -> Format
     else:
         report.skipped.append(f"{pandas_label}: skipped, pandas is not installed")
     return report
+
+
+# --------------------------------------------------------------------------- big and hostile
+
+
+def write_hostile_xlsx(path: Path, rows: int) -> None:
+    """Issue 15's hostile workbook: a header, then ``rows`` rows holding only a number.
+
+    Every row has four empty required cells, so four row errors: a reader that
+    keeps them all holds millions of problems. Written by hand, as a few kilobytes
+    of XML per thousand rows (openpyxl would take minutes to write it).
+    """
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    header = "".join(
+        f'<c t="inlineStr"><is><t>{name}</t></is></c>'
+        for name in ("Matricule", "Nom", "Prénom", "Date d'entrée", "Poste")
+    )
+    body = "".join(f'<row r="{i}"><c><v>{i}</v></c></row>' for i in range(2, rows + 2))
+    sheet = (
+        f'<worksheet xmlns="{main}"><sheetData><row r="1">{header}</row>{body}</sheetData>'
+        "</worksheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
+            '<sheet name="Salariés" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>",
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", sheet, compresslevel=9)
+
+
+# Runs the CLI in the child and reports its own peak RSS (VmHWM) on stderr. Not the
+# parent's wait4() figure: Linux starts a child's ru_maxrss at its parent's size at fork,
+# and this script holds 200,000 generated people by then.
+_CHECK = """
+import sys
+from entretien_forms.cli import main
+sys.argv = ["entretien", "roster", "check", sys.argv[1]]
+try:
+    main()
+finally:
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print(peak, file=sys.stderr)
+"""
+
+
+def run_check(path: Path) -> tuple[float, float | None, int]:
+    """`entretien roster check PATH` in a fresh process: wall time, peak RSS (MB), exit code."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", _CHECK, str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    last = completed.stderr.strip().splitlines()[-1:]
+    peak = int(last[0]) / 1024 if last and last[0].isdigit() else None
+    return elapsed, peak, completed.returncode
+
+
+def bench_big(directory: Path) -> None:
+    start = time.perf_counter()
+    big = directory / f"salaries-{BIG_EMPLOYEES}.xlsx"
+    write_xlsx(generate_people(BIG_EMPLOYEES), big)
+    files = [(f"{BIG_EMPLOYEES} employees .xlsx", big)]
+    for rows in HOSTILE_ROWS:
+        hostile = directory / f"hostile-{rows}.xlsx"
+        write_hostile_xlsx(hostile, rows)
+        with zipfile.ZipFile(hostile) as archive:
+            inflated = sum(i.file_size for i in archive.infolist())
+        files.append(
+            (f"hostile .xlsx ({rows} one-cell rows, {inflated / 1e6:.0f} MB of XML)", hostile)
+        )
+    print(
+        f"roster check in a fresh process (files generated in {time.perf_counter() - start:.0f} s):"
+    )
+    for label, path in files:
+        elapsed, peak_mb, code = run_check(path)
+        within = elapsed < LIMIT_S and peak_mb is not None and peak_mb < LIMIT_MB
+        print(
+            f"  {label:<52} {path.stat().st_size / 1e6:5.1f} MB  {elapsed:6.1f} s  "
+            f"peak {_mib(peak_mb):>5} MB  exit {code}  "
+            f"(< {LIMIT_S:.0f} s, < {LIMIT_MB} MB: {'PASS' if within else 'FAIL'})"
+        )
 
 
 # --------------------------------------------------------------------------- output
@@ -632,6 +756,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT)
     parser.add_argument(
         "--keep", action="store_true", help="keep the generated files (e.g. to profile a read)"
+    )
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help=f"also time `roster check` on {BIG_EMPLOYEES} employees and on a hostile workbook",
     )
     # Internal: the memory probe this script runs in a subprocess.
     parser.add_argument("--probe", nargs=2, metavar=("READER", "PATH"), help=argparse.SUPPRESS)
@@ -691,6 +820,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"per read) from the {report.fmt} file; {args.employees} were written."
                 )
                 exit_code = 1
+        if args.big:
+            print()
+            bench_big(directory)
         if args.keep:
             print(f"\nfiles kept in {directory}")
         return exit_code

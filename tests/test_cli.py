@@ -147,7 +147,7 @@ def test_unexpected_failure_writes_a_log_not_a_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug interne")
 
-    monkeypatch.setattr("entretien_forms.cli.roster.read_roster", boom)
+    monkeypatch.setattr("entretien_forms.roster.importing.read_roster", boom)
     result = run("-w", str(workspace), "roster", "import", str(roster_csv))
     assert result.exit_code == 1
     assert "Erreur inattendue" in result.output

@@ -10,8 +10,8 @@ import pytest
 
 from entretien_forms.errors import RosterError
 from entretien_forms.roster import Employee, Problem, read_roster
-from entretien_forms.roster._headers import SYNONYMS, _loose_key, match_field
 from entretien_forms.roster.model import FIELDS
+from entretien_forms.roster.tables import SYNONYMS, loose_key, match_field
 from entretien_forms.text import fold
 
 TODAY = date(2025, 6, 15)
@@ -316,7 +316,7 @@ def test_no_synonym_maps_to_two_fields() -> None:
     for field, names in SYNONYMS.items():
         for name in names:
             assert exact.setdefault(fold(name), field) == field, name
-            assert loose.setdefault(_loose_key(fold(name)), field) == field, name
+            assert loose.setdefault(loose_key(fold(name)), field) == field, name
 
 
 def test_every_synonym_matches_its_field() -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.errors import RosterError
-from entretien_forms.forms import load_catalog
-from entretien_forms.roster import Roster, read_roster
-from entretien_forms.store import ImportReport, Store
+from entretien_forms.roster import Roster, import_file, read_roster
+from entretien_forms.store import ImportReport
 from entretien_forms.text import count
 from entretien_forms.workspace import Workspace
 
@@ -46,17 +43,14 @@ def check(app: AppContext, file: Path, as_json: bool) -> None:
             click.secho(f"Erreur : {exc}", fg="red", err=True)
         sys.exit(2)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "employees": len(result.employees),
-                    "excluded": len(result.excluded),
-                    "problems": [p.as_dict() for p in result.problems],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        summary: dict[str, object] = {
+            "employees": len(result.employees),
+            "excluded": len(result.excluded),
+            "problems": [p.as_dict() for p in result.problems],
+        }
+        if result.problems_left_off:  # found beyond the problems listed: counted, not listed
+            summary["problems_left_off"] = result.problems_left_off
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print_roster_summary(result)
     sys.exit(1 if result.has_errors else 0)
@@ -76,20 +70,12 @@ def import_(app: AppContext, file: Path) -> None:
 
 
 def import_roster_file(file: Path, workspace: Workspace) -> Roster:
-    """Shared by ``roster import``, ``demo`` and ``generate FILE``.
-
-    Keeps the extra columns the workspace's forms pre-fill (KPIs), nothing else.
-    """
-    extra = sorted(
-        {c for form in load_catalog(workspace.templates_dir) for c in form.roster_columns}
-    )
-    result = read_roster(file, settings=workspace.settings.roster, extra_columns=extra)
-    print_roster_summary(result)
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    with Store.open(workspace.database_path) as store:
-        report = store.import_roster(result, sha256=digest, now=datetime.now())
-    print_import_report(report)
-    return result
+    """``roster.import_file``, then its report printed; for ``roster import``, ``demo``
+    and ``generate FILE``."""
+    result = import_file(file, workspace)
+    print_roster_summary(result.roster)
+    print_import_report(result.stored)
+    return result.roster
 
 
 def print_roster_summary(result: Roster) -> None:
@@ -98,8 +84,8 @@ def print_roster_summary(result: Roster) -> None:
     click.echo(
         f"{count(len(result.employees), 'salarié retenu', 'salariés retenus')}, "
         f"{count(len(result.excluded), 'exclu', 'exclus')}, "
-        f"{count(len(result.errors), 'erreur', 'erreurs')}, "
-        f"{count(len(result.warnings), 'avertissement', 'avertissements')}."
+        f"{count(result.error_count, 'erreur', 'erreurs')}, "
+        f"{count(result.warning_count, 'avertissement', 'avertissements')}."
     )
     if result.ignored_columns:
         click.echo(
@@ -114,6 +100,12 @@ def print_roster_summary(result: Roster) -> None:
             click.secho(title, fg=colour)
             for problem in problems:
                 click.echo(f"  {problem.describe()}")
+    if result.problems_left_off:
+        click.echo(
+            f"… et {count(result.problems_left_off, 'autre problème', 'autres problèmes')} "
+            f"(seuls les {len(result.problems)} premiers sont listés) : corrigez ceux-ci, "
+            "puis relancez la vérification."
+        )
 
 
 def print_import_report(report: ImportReport) -> None:

@@ -5,7 +5,7 @@ lieux (training criteria, SAN-1) and the return interviews (EPP-4) depend on
 them; nor does it say which corrective top-ups (SAN-1) were already paid, nor
 which professional interviews were held before the tool was used. HR keeps
 them in a spreadsheet of its own, typed by hand, so they are read with the
-roster's tolerance: any format ``roster._sources`` reads (xlsx, CSV in any
+roster's tolerance: any format ``roster.tables`` reads (xlsx, CSV in any
 usual encoding and separator), a header found under title rows, column names
 matched as people write them, dates in every usual form. A bad row never
 stops the reading: it is kept, or skipped with a French problem located as
@@ -27,7 +27,7 @@ from typing import Generic, Literal, TypeVar
 
 from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
-from entretien_forms.roster import _headers, _sources, _values, absence_kind
+from entretien_forms.roster import absence_kind, tables
 from entretien_forms.roster.model import CellValue, HasProblems, Problem, Severity
 from entretien_forms.rules import (
     ABSENCE_LABELS,
@@ -158,7 +158,7 @@ class _Layout:
             for name in column.synonyms:
                 exact.setdefault(fold(name), column.name)
                 # The roster's second pass: without filler words ("N° de", "du").
-                if key := _headers._loose_key(fold(name)):
+                if key := tables.loose_key(fold(name)):
                     loose.setdefault(key, column.name)
         object.__setattr__(self, "exact", exact)
         object.__setattr__(self, "loose", loose)
@@ -169,7 +169,7 @@ class _Layout:
         folded = fold(header)
         if not folded:
             return None
-        return self.exact.get(folded) or self.loose.get(_headers._loose_key(folded))
+        return self.exact.get(folded) or self.loose.get(tables.loose_key(folded))
 
     def score(self, cells: Sequence[CellValue]) -> int:
         return len({name for c in cells if (name := self.match(c))})
@@ -206,11 +206,11 @@ class _Rows:
 
 
 def _read_rows(path: Path, layout: _Layout, settings: RosterSettings) -> _Rows:
-    with _sources.open_tables(
-        path, head_rows=_headers.HEADER_SEARCH_ROWS, max_bytes=settings.max_file_mb * 1_000_000
-    ) as tables:
-        best: tuple[int, _sources.Table, int, Sequence[CellValue]] | None = None
-        for table in tables:
+    with tables.open_tables(
+        path, head_rows=tables.HEADER_SEARCH_ROWS, max_bytes=settings.max_file_mb * 1_000_000
+    ) as candidates:
+        best: tuple[int, tables.Table, int, Sequence[CellValue]] | None = None
+        for table in candidates:
             for number, cells in table.head:
                 score = layout.score(cells)
                 if score >= _MIN_HEADER_COLUMNS and (best is None or score > best[0]):
@@ -218,7 +218,7 @@ def _read_rows(path: Path, layout: _Layout, settings: RosterSettings) -> _Rows:
         if best is None:
             raise RosterError(
                 f"{path.name} : aucune ligne d'en-tête de {layout.what} reconnue dans les "
-                f"{_headers.HEADER_SEARCH_ROWS} premières lignes. Nous cherchons "
+                f"{tables.HEADER_SEARCH_ROWS} premières lignes. Nous cherchons "
                 f"{_describe_columns(layout)}. Renommez les colonnes ou ajoutez une ligne "
                 "d'en-tête."
             )
@@ -263,9 +263,9 @@ def _read_rows(path: Path, layout: _Layout, settings: RosterSettings) -> _Rows:
             if number <= header_row:
                 continue
             raw = {n: cells[i] if i < len(cells) else None for n, i in index.items()}
-            if all(_values.is_blank(v) for v in raw.values()):
+            if all(tables.is_blank(v) for v in raw.values()):
                 continue
-            first = next((c for c in cells if not _values.is_blank(c)), None)
+            first = next((c for c in cells if not tables.is_blank(c)), None)
             if isinstance(first, str) and fold(first).startswith(_TOTAL_LINE_STARTS):
                 continue
             if all(isinstance(v, str) and fold(v) in header_words for v in raw.values()):
@@ -305,7 +305,7 @@ class _Cells:
         return name in self.rows.headers
 
     def blank(self, name: str) -> bool:
-        return _values.is_blank(self.raw.get(name))
+        return tables.is_blank(self.raw.get(name))
 
     def warn(self, name: str | None, message: str) -> None:
         self.rows.problem(self.row, name, "warning", message)
@@ -322,10 +322,10 @@ class _Cells:
         if self.blank(name):
             self._empty(name)
             return ""
-        return _values.as_text(self.raw[name])
+        return tables.as_text(self.raw[name])
 
     def text(self, name: str) -> str | None:
-        return None if self.blank(name) else _values.as_text(self.raw[name])
+        return None if self.blank(name) else tables.as_text(self.raw[name])
 
     def required_date(self, name: str, today: date) -> date:
         if self.blank(name):
@@ -337,15 +337,15 @@ class _Cells:
         if self.blank(name):
             return None
         try:
-            return _values.parse_date(self.raw[name], today)
-        except _values.BadValue as exc:
+            return tables.parse_date(self.raw[name], today)
+        except tables.BadValue as exc:
             self.fail(name, str(exc))
             return None
 
     def yes_no(self, name: str) -> bool | None:
         if self.blank(name):
             return None
-        text = _values.as_text(self.raw[name])
+        text = tables.as_text(self.raw[name])
         folded = fold(text)
         if folded in _YES:
             return True
@@ -362,13 +362,13 @@ class _Cells:
         if isinstance(value, int | float):
             number = float(value)
         else:
-            compact = re.sub(r"[\s\u00a0\u202f]+", "", _values.as_text(value).lower())
+            compact = re.sub(r"[\s\u00a0\u202f]+", "", tables.as_text(value).lower())
             found = _NUMBER.fullmatch(compact)
             number = float(found[1].replace(",", ".")) if found else None
         if number is None or number < 0:
             self.warn(
                 name,
-                f"« {_values.as_text(value)} » n'est pas un nombre positif (par exemple 14 ou "
+                f"« {tables.as_text(value)} » n'est pas un nombre positif (par exemple 14 ou "
                 "1 200,50) ; valeur ignorée.",
             )
             return None
@@ -404,7 +404,7 @@ def _read_records(
 _TRAININGS = _Layout(
     what="formations",
     columns=(
-        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column("matricule", "le matricule", tables.SYNONYMS["matricule"], required=True),
         _Column(
             "title",
             "l'intitulé",
@@ -755,7 +755,7 @@ def _kind(cells: _Cells, title: str) -> TrainingKind:
 _ABSENCES = _Layout(
     what="absences",
     columns=(
-        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column("matricule", "le matricule", tables.SYNONYMS["matricule"], required=True),
         _Column(
             "type",
             "le type d'absence",
@@ -889,7 +889,7 @@ def read_absences(
 _TOPUPS = _Layout(
     what="abondements versés",
     columns=(
-        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column("matricule", "le matricule", tables.SYNONYMS["matricule"], required=True),
         _Column(
             "paid_on",
             "la date du versement",
@@ -1020,7 +1020,7 @@ def occasion_of(answer: object) -> Occasion:
 _HISTORY = _Layout(
     what="entretiens passés",
     columns=(
-        _Column("matricule", "le matricule", _headers.SYNONYMS["matricule"], required=True),
+        _Column("matricule", "le matricule", tables.SYNONYMS["matricule"], required=True),
         _Column(
             "held_on",
             "la date de l'entretien",

@@ -8,20 +8,22 @@ file that cannot be read as a roster at all raises ``RosterError``.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from entretien_forms.config import RosterSettings
 from entretien_forms.errors import RosterError
-from entretien_forms.roster import _headers, _sources, _values
+from entretien_forms.roster import _headers, _values, tables
+from entretien_forms.roster._table import french_number
 from entretien_forms.roster._values import absence_kind
 from entretien_forms.roster.model import (
     FIELDS,
     FIELDS_BY_NAME,
+    MAX_KEPT_PROBLEMS,
     CellValue,
     Employee,
     Excluded,
@@ -33,19 +35,30 @@ from entretien_forms.roster.model import (
 )
 from entretien_forms.text import clean, fold
 
+if TYPE_CHECKING:
+    from entretien_forms.roster.importing import RosterImport
+    from entretien_forms.workspace import Workspace
+
 __all__ = [
+    "MAX_DATA_ROWS",
+    "MAX_KEPT_PROBLEMS",
     "Employee",
     "Excluded",
     "Problem",
     "Roster",
     "RosterAbsence",
     "absence_kind",
+    "import_file",
     "manager_labels",
     "parse_french_date",
     "read_roster",
 ]
 
 _REQUIRED = tuple(f.name for f in FIELDS if f.required)
+_EMPTY = {
+    name: f"cellule vide, alors que {FIELDS_BY_NAME[name].label} est obligatoire ; complétez-la."
+    for name in _REQUIRED
+}
 # The absence columns: read together into one ``RosterAbsence``, never as such.
 _ABSENCE_DATES = ("date_debut_absence", "date_retour_absence", "date_fin_absence")
 _ABSENCE_FIELDS = ("type_absence", *_ABSENCE_DATES)
@@ -56,6 +69,18 @@ _ABSENCE_DROPPED = " L'absence est ignorée ; le salarié est gardé."
 _HELD_DATES = ("date_dernier_etat_des_lieux",)
 # First words of the summary lines some exports put under the table.
 _TOTAL_LINE_STARTS = ("total", "sous total", "effectif total", "nombre de salaries")
+# Columns whose values are mostly distinct: caching their conversions would cost memory
+# for nothing. The others keep at most _CACHE_SIZE converted values each.
+_UNIQUE_FIELDS = frozenset({"matricule", "email"})
+_CACHE_SIZE = 50_000
+_MISSING = object()
+# Data rows (not blank) a roster may have, kept, excluded or in error. An employee costs
+# about 1 KB until the roster is stored, and a row in error about 30 µs to report, so
+# this bounds a read to about 300 MB and 15 s whatever the file holds. 1.5 times the
+# largest roster we benchmark (bench/bench_roster.py --big), far beyond any company
+# this tool is for; beyond it the file is refused whole, never cut (a roster cut short
+# would make everyone after the cut look departed).
+MAX_DATA_ROWS = 300_000
 
 
 def read_roster(
@@ -73,13 +98,13 @@ def read_roster(
     """
     today = today or date.today()
     settings = settings or RosterSettings()
-    with _sources.open_tables(
+    with tables.open_tables(
         path, head_rows=_headers.HEADER_SEARCH_ROWS, max_bytes=settings.max_file_mb * 1_000_000
-    ) as tables:
-        best = _best_header(tables)
+    ) as candidates:
+        best = _best_header(candidates)
         if best is None:
             where = "dans les 30 premières lignes" + (
-                " d'aucune feuille" if tables and tables[0].name else ""
+                " d'aucune feuille" if candidates and candidates[0].name else ""
             )
             raise RosterError(
                 f"{path.name} : aucune ligne d'en-tête reconnue {where}. Nous cherchons les "
@@ -95,14 +120,15 @@ def read_roster(
                 f"introuvable(s) : {_headers.describe_missing(missing)}. Ajoutez-les ou renommez "
                 "les colonnes existantes."
             )
-        reader = _RowReader(header, today, settings)
-        reader.read(table.rows(), header_row)
+        reader = _RowReader(header, today, settings, path.name)
+        reader.read(table.rows(reader.problems.add), header_row)
     reader.resolve_managers()
     ignored = sum(
         1
         for i, text in enumerate(header.headers)
         if text and i not in header.fields.values() and i not in header.extra.values()
     )
+    left_off = reader.problems.left_off
     return Roster(
         source=path,
         sheet=table.name,
@@ -110,16 +136,31 @@ def read_roster(
         columns={f: header.headers[i] for f, i in header.fields.items()},
         employees=tuple(reader.employees),
         excluded=tuple(reader.excluded),
-        problems=tuple(sorted(reader.problems, key=_problem_order(header))),
+        problems=reader.problems.kept(),
         ignored_columns=ignored,
+        errors_left_off=left_off["error"],
+        warnings_left_off=left_off["warning"],
     )
 
 
+def import_file(
+    path: Path, workspace: Workspace, *, now: datetime | None = None, today: date | None = None
+) -> RosterImport:
+    """Read ``path``, then store its valid rows as the workspace's current roster.
+
+    See ``roster.importing``; imported here on call, as the store and the form
+    catalogue it needs themselves import this package.
+    """
+    from entretien_forms.roster import importing
+
+    return importing.import_file(path, workspace, now=now, today=today)
+
+
 def _best_header(
-    tables: Sequence[_sources.Table],
-) -> tuple[_sources.Table, int, Sequence[CellValue]] | None:
-    best: tuple[int, _sources.Table, int, Sequence[CellValue]] | None = None
-    for table in tables:
+    candidates: Sequence[tables.Table],
+) -> tuple[tables.Table, int, Sequence[CellValue]] | None:
+    best: tuple[int, tables.Table, int, Sequence[CellValue]] | None = None
+    for table in candidates:
         for number, cells in table.head:
             score = _headers.header_score(cells)
             if score >= _headers.MIN_HEADER_FIELDS and (best is None or score > best[0]):
@@ -127,29 +168,70 @@ def _best_header(
     return None if best is None else best[1:]
 
 
-def _problem_order(header: _headers.Header) -> Any:
-    positions = {text: i for i, text in reversed(list(enumerate(header.headers)))}
+class _Problems:
+    """The first ``MAX_KEPT_PROBLEMS`` problems in row and column order; the rest counted.
 
-    def key(p: Problem) -> tuple[int, int]:
-        return (p.row or 0, positions.get(p.column or "", -1))
+    Found in reading order, mostly: the manager checks come after every row,
+    the reading's own warnings (a line's encoding) at the end of the file. A
+    bounded heap keeps the first ones whatever the order they come in, so a
+    file with a million bad rows costs the memory of a thousand problems.
+    """
 
-    return key
+    def __init__(self, header: _headers.Header, limit: int = MAX_KEPT_PROBLEMS) -> None:
+        # A header text's column (its first occurrence), to order the problems of a row.
+        self.positions = {text: i for i, text in reversed(list(enumerate(header.headers)))}
+        self.limit = limit
+        # Keys negated, so that heap[0] is the last problem kept: a max-heap.
+        self.heap: list[tuple[int, int, int, Problem]] = []
+        self.count = 0
+        self.left_off: dict[Severity, int] = {"error": 0, "warning": 0}
+
+    def add(self, problem: Problem) -> None:
+        self.new(problem.row, problem.column, problem.field, problem.severity, problem.message)
+
+    def new(
+        self,
+        row: int | None,
+        column: str | None,
+        field: str | None,
+        severity: Severity,
+        message: str,
+    ) -> None:
+        """Keep or count a problem, building it only when it is kept."""
+        self.count += 1
+        key = (-(row or 0), -self.positions.get(column or "", -1), -self.count)
+        if len(self.heap) < self.limit:
+            heapq.heappush(self.heap, (*key, Problem(row, column, field, severity, message)))
+            return
+        if key > self.heap[0][:3]:  # comes before the last one kept
+            last = heapq.heapreplace(
+                self.heap, (*key, Problem(row, column, field, severity, message))
+            )
+            severity = last[3].severity
+        self.left_off[severity] += 1
+
+    def kept(self) -> tuple[Problem, ...]:
+        return tuple(item[3] for item in sorted(self.heap, reverse=True))
 
 
 class _RowReader:
     """Turns data rows into employees, exclusions and problems (one pass)."""
 
-    def __init__(self, header: _headers.Header, today: date, settings: RosterSettings) -> None:
+    def __init__(
+        self, header: _headers.Header, today: date, settings: RosterSettings, file_name: str
+    ) -> None:
         self.header = header
         self.today = today
+        self.file_name = file_name
         self.latest_hire = today + timedelta(days=settings.future_hire_tolerance_days)
         self.tolerance = settings.future_hire_tolerance_days
         self.employees: list[Employee] = []
         self.excluded: list[Excluded] = []
-        self.problems: list[Problem] = []
+        self.problems = _Problems(header)
         self.first_row_of: dict[str, int] = {}
         self.gone: set[str] = set()  # folded matricules and names of excluded rows
         self.error_count = 0
+        self.data_rows = 0
         # An absence needs its type and its start: without both columns none is
         # read, and the other absence columns are left unparsed (see read()).
         self.reads_absences = {"type_absence", "date_debut_absence"} <= header.fields.keys()
@@ -163,16 +245,22 @@ class _RowReader:
         )
         self.folded_header = [fold(h) for h in header.headers]
         self.header_words = frozenset(self.folded_header)
+        # Converted cells by raw value, per column whose values repeat (dates, jobs,
+        # services, first names...): a large roster converts each value once, and its
+        # employees share one string or date object per value instead of a copy each.
+        self.caches: dict[str, dict[CellValue, object]] = {
+            name: {} for name, _ in self.columns if name not in _UNIQUE_FIELDS
+        }
 
     def problem(self, row: int, field: str | None, severity: Severity, message: str) -> None:
         column = self.header.headers[self.header.fields[field]] if field else None
-        self.problems.append(Problem(row, column, field, severity, message))
+        self.problems.new(row, column, field, severity, message)
         self.error_count += severity == "error"
 
-    def read(self, rows: Iterable[_sources.Row], header_row: int) -> None:
+    def read(self, rows: Iterable[tables.Row], header_row: int) -> None:
         for index, field_name in self.header.duplicates:
             kept = self.header.headers[self.header.fields[field_name]]
-            self.problems.append(
+            self.problems.add(
                 Problem(
                     header_row,
                     self.header.headers[index],
@@ -217,10 +305,29 @@ class _RowReader:
         return folded == self.folded_header
 
     def read_row(self, number: int, cells: Sequence[CellValue]) -> None:
-        raw = {f: cells[i] if i < len(cells) else None for f, i in self.columns}
-        if all(_values.is_blank(v) for v in raw.values()):
+        # The non-blank cells of the columns read (is_blank inlined: it runs for every cell).
+        width = len(cells)
+        raw: dict[str, CellValue] = {}
+        for name, index in self.columns:
+            if index < width:
+                value = cells[index]
+                if value is not None and (not isinstance(value, str) or value.strip()):
+                    raw[name] = value
+        if not raw:
             return
-        first = next((c for c in cells if not _values.is_blank(c)), None)
+        self.data_rows += 1
+        if self.data_rows > MAX_DATA_ROWS:
+            raise RosterError(
+                f"{self.file_name}, ligne {number} : plus de {french_number(MAX_DATA_ROWS)} "
+                "lignes de données, bien "
+                "au-delà de ce que l'outil sait suivre. Vérifiez que c'est la bonne liste, ou "
+                "découpez-la par établissement."
+            )
+        first: CellValue = None
+        for cell in cells:  # the row's first non-blank cell (a loop: cheaper than next())
+            if cell is not None and (not isinstance(cell, str) or cell.strip()):
+                first = cell
+                break
         if isinstance(first, str):
             folded_first = fold(first)
             if folded_first.startswith(_TOTAL_LINE_STARTS):
@@ -233,23 +340,25 @@ class _RowReader:
         values: dict[str, Any] = {}
         errors_before = self.error_count
         unusable_absence = False
+        for field_name in _REQUIRED:
+            if field_name not in raw:
+                self.problem(number, field_name, "error", _EMPTY[field_name])
         for field_name, value in raw.items():
-            if _values.is_blank(value):
-                if FIELDS_BY_NAME[field_name].required:
-                    self.problem(
-                        number,
-                        field_name,
-                        "error",
-                        f"cellule vide, alors que {FIELDS_BY_NAME[field_name].label} est "
-                        "obligatoire ; complétez-la.",
-                    )
-                continue
-            try:
-                values[field_name] = self.convert(field_name, value)
-            except _values.BadValue as exc:
+            cache = self.caches.get(field_name)
+            converted = _MISSING if cache is None else cache.get(value, _MISSING)
+            if converted is _MISSING:
+                try:
+                    converted = self.convert(field_name, value)
+                except _values.BadValue as error:
+                    converted = error
+                if cache is not None and len(cache) < _CACHE_SIZE:
+                    cache[value] = converted
+            if not isinstance(converted, _values.BadValue):
+                values[field_name] = converted
+            else:
                 kind = FIELDS_BY_NAME[field_name].kind
                 severity: Severity = "error" if kind == "date" else "warning"
-                message = str(exc)
+                message = str(converted)
                 if field_name == "type_contrat":
                     values[field_name] = _values.as_text(value)
                 if field_name in _ABSENCE_FIELDS:
@@ -467,7 +576,6 @@ class _RowReader:
             ):
                 if key:
                     keys.setdefault(key, e.matricule)
-        resolved = []
         for e in self.employees:
             target = None
             if e.manager:
@@ -478,8 +586,11 @@ class _RowReader:
                     )
             elif e.email_manager:
                 target = keys.get(fold_part(e.email_manager))
-            resolved.append(e if target is None else replace(e, manager_matricule=target))
-        self.employees = resolved
+            if target is not None:
+                # Set in place rather than copied (dataclasses.replace): nothing outside
+                # this reader has seen the employee yet, and a copy of each costs a third
+                # of reading a large roster.
+                object.__setattr__(e, "manager_matricule", target)
 
 
 def parse_french_date(text: str, today: date) -> date | None:

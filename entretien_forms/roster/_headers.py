@@ -260,7 +260,8 @@ def _strip_fillers(folded: str) -> str:
 _LINKS = frozenset(["de", "du", "des", "d", "l", "la", "le", "les", "en", "dans", "au", "a"])
 
 
-def _loose_key(folded: str) -> str:
+def loose_key(folded: str) -> str:
+    """The key of the second matching pass: the folded header without filler words."""
     return _strip_fillers(folded) or " ".join(w for w in folded.split() if w not in _LINKS)
 
 
@@ -270,7 +271,7 @@ def _build_index() -> tuple[dict[str, str], dict[str, str]]:
     for field_name, names in SYNONYMS.items():
         for name in names:
             exact.setdefault(fold(name), field_name)
-            loose.setdefault(_loose_key(fold(name)), field_name)
+            loose.setdefault(loose_key(fold(name)), field_name)
     return exact, loose
 
 
@@ -282,7 +283,7 @@ def match_field(header: str) -> str | None:
     folded = fold(header)
     if not folded:
         return None
-    return _EXACT.get(folded) or _LOOSE.get(_loose_key(folded))
+    return _EXACT.get(folded) or _LOOSE.get(loose_key(folded))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from typing import Literal
 from entretien_forms.text import fold
 
 Severity = Literal["error", "warning"]
+# Problems a roster keeps (the first ones, in row order); the others are only counted.
+MAX_KEPT_PROBLEMS = 1_000
 CellValue = str | int | float | date | None
 
 # The leaves the rules know (legal-rules.md, EPP-4, EPP-4b, EDL-1). They live with the
@@ -99,9 +101,13 @@ class RosterAbsence:
     returned_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Employee:
-    """One employee as the rest of the pipeline sees them (unknown columns dropped)."""
+    """One employee as the rest of the pipeline sees them (unknown columns dropped).
+
+    Slots: a 200,000-row export keeps 200,000 of them, and a per-instance
+    dictionary would be most of the roster's memory.
+    """
 
     matricule: str
     nom: str
@@ -222,5 +228,27 @@ class Roster(HasProblems):
     columns: Mapping[str, str]  # canonical field → header as written
     employees: tuple[Employee, ...]
     excluded: tuple[Excluded, ...]
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # the first MAX_KEPT_PROBLEMS, in row and column order
     ignored_columns: int = 0
+    # Problems beyond the first MAX_KEPT_PROBLEMS are counted, not kept: a broken or
+    # hostile file can have millions, and nobody reads past the first screens.
+    errors_left_off: int = 0
+    warnings_left_off: int = 0
+
+    @property
+    def error_count(self) -> int:
+        """Every error found, kept or not."""
+        return len(self.errors) + self.errors_left_off
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning found, kept or not."""
+        return len(self.warnings) + self.warnings_left_off
+
+    @property
+    def problems_left_off(self) -> int:
+        return self.errors_left_off + self.warnings_left_off
+
+    @property
+    def has_errors(self) -> bool:
+        return self.errors_left_off > 0 or any(p.severity == "error" for p in self.problems)

@@ -19,27 +19,37 @@ and LibreOffice.
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-NS_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# What a reader relies on (namespaces, part names, content types) is the forms'
+# contract; the names are re-exported here for the renderers.
+from entretien_forms.forms.contract import APP as APP
+from entretien_forms.forms.contract import CONTENT_TYPES as CONTENT_TYPES
+from entretien_forms.forms.contract import CT_APP as CT_APP
+from entretien_forms.forms.contract import CT_CUSTOM as CT_CUSTOM
+from entretien_forms.forms.contract import CT_DOCUMENT as CT_DOCUMENT
+from entretien_forms.forms.contract import CUSTOM as CUSTOM
+from entretien_forms.forms.contract import DOCUMENT as DOCUMENT
+from entretien_forms.forms.contract import NS_CT as NS_CT
+from entretien_forms.forms.contract import NS_CUSTOM as NS_CUSTOM
+from entretien_forms.forms.contract import NS_MC as NS_MC
+from entretien_forms.forms.contract import NS_VT as NS_VT
+from entretien_forms.forms.contract import NS_W as NS_W
+from entretien_forms.forms.contract import NS_W14 as NS_W14
+from entretien_forms.forms.contract import PACKAGE_RELS as PACKAGE_RELS
+from entretien_forms.forms.contract import PKG_REL as PKG_REL
+from entretien_forms.forms.contract import REL as REL
+from entretien_forms.forms.contract import REL_CUSTOM as REL_CUSTOM
+from entretien_forms.forms.contract import xml_chars as xml_chars
+
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-NS_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 NS_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 NS_PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
-NS_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
-NS_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 NS_CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-REL_CUSTOM = f"{REL}/custom-properties"
-CT_CUSTOM = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _WML = "application/vnd.openxmlformats-officedocument.wordprocessingml"
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -50,33 +60,20 @@ WML_NAMESPACES = (
     f'xmlns:wp="{NS_WP}" xmlns:a="{NS_A}" xmlns:pic="{NS_PIC}" mc:Ignorable="w14"'
 )
 
-# Part names, shared by the relationships, the content types and the zip.
-DOCUMENT = "word/document.xml"
+# Part names, shared by the relationships, the content types and the zip (the
+# document, custom properties, app properties and content types come from the contract).
 STYLES = "word/styles.xml"
 SETTINGS = "word/settings.xml"
 HEADER = "word/header1.xml"
 FOOTER = "word/footer1.xml"
 QR_IMAGE = "word/media/qr.png"
 CORE = "docProps/core.xml"
-APP = "docProps/app.xml"
-CUSTOM = "docProps/custom.xml"
 HEADER_RELS = "word/_rels/header1.xml.rels"
 DOCUMENT_RELS = "word/_rels/document.xml.rels"
-PACKAGE_RELS = "_rels/.rels"
-CONTENT_TYPES = "[Content_Types].xml"
 # Relationship ids used by document.xml and header1.xml.
 HEADER_RID = "rId3"
 FOOTER_RID = "rId4"
 QR_RID = "rId1"
-
-# Characters XML 1.0 cannot hold at all, even escaped: a roster cell with one
-# of them would make the whole file unreadable.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def xml_chars(value: str) -> str:
-    """``value`` without the characters XML forbids (for lxml, which escapes the rest)."""
-    return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
 
 
 def text(value: str) -> str:
@@ -103,15 +100,14 @@ CONTENT_TYPES_XML = (
     'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Default Extension="png" ContentType="image/png"/>'
-    f'<Override PartName="/{DOCUMENT}" ContentType="{_WML}.document.main+xml"/>'
+    f'<Override PartName="/{DOCUMENT}" ContentType="{CT_DOCUMENT}"/>'
     f'<Override PartName="/{STYLES}" ContentType="{_WML}.styles+xml"/>'
     f'<Override PartName="/{SETTINGS}" ContentType="{_WML}.settings+xml"/>'
     f'<Override PartName="/{HEADER}" ContentType="{_WML}.header+xml"/>'
     f'<Override PartName="/{FOOTER}" ContentType="{_WML}.footer+xml"/>'
     f'<Override PartName="/{CORE}" '
     'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-    f'<Override PartName="/{APP}" '
-    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+    f'<Override PartName="/{APP}" ContentType="{CT_APP}"/>'
     f'<Override PartName="/{CUSTOM}" ContentType="{CT_CUSTOM}"/>'
     "</Types>"
 )

@@ -18,6 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from entretien_forms.errors import FormDefinitionError
+
+# The hidden reference field and the ticked state are the forms' contract; the
+# old names stay importable from here.
+from entretien_forms.forms.contract import HIDDEN_FIELD as HIDDEN_FIELD
+from entretien_forms.forms.contract import PDF_ON_STATE as ON_STATE
+from entretien_forms.forms.contract import pdf_name_parts
 from entretien_forms.render._pdf_layout import PlacedWidget, WidgetSpec
 from entretien_forms.render._pdf_text import (
     number,
@@ -29,9 +35,6 @@ from entretien_forms.render._pdf_text import (
     winansi_lines,
     wrap,
 )
-
-HIDDEN_FIELD = "entretien_reference"
-ON_STATE = "Oui"  # a French export value: the inbox reads it as a ticked box
 
 # Field flags (ISO 32000-1, tables 221, 226, 228).
 FF_READ_ONLY = 1
@@ -64,7 +67,8 @@ class Node:
 
 
 def split_name(name: str) -> tuple[str, ...]:
-    parts = tuple(name.split("."))
+    """The partial names of the contract's field hierarchy, refused when one is empty."""
+    parts = pdf_name_parts(name)
     if any(not part for part in parts):
         raise FormDefinitionError(
             f"Champ « {name} » : un identifiant ne peut ni commencer ni finir par un point, ni "

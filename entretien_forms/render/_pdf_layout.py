@@ -37,6 +37,9 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 from reportlab.platypus import Table as GridTable
 
+# rating_options is the forms' contract; it stays importable from here.
+from entretien_forms.forms.contract import combo_options, pdf_fields_of
+from entretien_forms.forms.contract import rating_options as rating_options
 from entretien_forms.forms.model import (
     KIND_LABELS,
     Column,
@@ -180,40 +183,31 @@ class PlacedWidget:
     rect: tuple[float, float, float, float]  # x0, y0, x1, y1 in points
 
 
-def rating_options(scale: Sequence[int], labels: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """Combo options of a rating: export value "3", shown as "3 – Maîtrisée" when labelled."""
-    if labels and len(labels) == len(scale):
-        return tuple((str(v), f"{v} – {label}") for v, label in zip(scale, labels, strict=True))
-    return tuple((str(v), str(v)) for v in scale)
-
-
 def widget_specs(field: Field, *, in_cell: bool) -> tuple[WidgetSpec, ...]:
-    """The widgets that stand for ``field``: one, or one checkbox per option (multichoice)."""
+    """The widgets that stand for ``field``: the contract's fields (one, or one per option)."""
     size = CELL_FONT_SIZE if in_cell else FIELD_FONT_SIZE
     if field.type == "multichoice":
         return tuple(
             WidgetSpec(
-                name=f"{field.id}#{n}",
+                name=spec.name,
                 field=field,
                 kind="checkbox",
                 tooltip=f"{field.label} : {option}",
                 font_size=size,
                 option=option,
             )
-            for n, option in enumerate(field.options, start=1)
+            for spec, option in zip(pdf_fields_of(field), field.options, strict=True)
         )
+    [spec] = pdf_fields_of(field)
     if field.type == "checkbox":
-        return (WidgetSpec(field.id, field, "checkbox", field.label, size),)
-    if field.type == "choice":
-        options = tuple((option, option) for option in field.options)
-        return (WidgetSpec(field.id, field, "combo", field.label, size, options),)
-    if field.type == "rating":
-        options = rating_options(field.scale, field.scale_labels)
-        return (WidgetSpec(field.id, field, "combo", field.label, size, options),)
+        return (WidgetSpec(spec.name, field, "checkbox", field.label, size),)
+    if field.type in ("choice", "rating"):
+        options = combo_options(field)
+        return (WidgetSpec(spec.name, field, "combo", field.label, size, options),)
     if field.type == "date":
-        return (WidgetSpec(field.id, field, "text", f"{field.label} ({DATE_HINT})", size),)
+        return (WidgetSpec(spec.name, field, "text", f"{field.label} ({DATE_HINT})", size),)
     kind: WidgetKind = "multiline" if field.type == "longtext" else "text"
-    return (WidgetSpec(field.id, field, kind, field.label, size),)
+    return (WidgetSpec(spec.name, field, kind, field.label, size),)
 
 
 class _Recorder:

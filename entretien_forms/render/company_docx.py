@@ -32,18 +32,22 @@ from jinja2 import Template, TemplateError, TemplateSyntaxError, meta
 from lxml import etree  # type: ignore[import-untyped]
 
 from entretien_forms.errors import FormDefinitionError
+from entretien_forms.forms.contract import (
+    CHECKED,
+    OPTION_SEPARATOR,
+    UNCHECKED,
+    docx_properties,
+    option_key,
+    rating_items,
+)
 from entretien_forms.forms.definition import PREFILL_VARIABLES
 from entretien_forms.forms.jinja import ENV
 from entretien_forms.forms.model import Field, FormLayout, FormValues, Identity
 from entretien_forms.render import _docx_parts as parts
 from entretien_forms.render.docx import (
-    CHECKED,
-    UNCHECKED,
     Value,
-    identity_properties,
     is_checked,
     parse_date,
-    rating_items,
     selected_options,
     shown_text,
 )
@@ -451,7 +455,7 @@ class _TemplateCompiler:
         self.seen: set[str] = set()
 
     def field_for(self, tag: str, part: _PartCompiler) -> tuple[Field, int | None]:
-        field_id, _, number = tag.partition("#")
+        field_id, _, number = tag.partition(OPTION_SEPARATOR)
         field = self.fields.get(field_id)
         help_ = (
             "Dans Word (onglet Développeur > Propriétés du contrôle), donnez-lui pour "
@@ -466,13 +470,14 @@ class _TemplateCompiler:
         if field.type == "multichoice":
             count = len(field.options)
             if not number.isdigit() or not 1 <= int(number) <= count:
+                first, last = option_key(field_id, 1), option_key(field_id, count)
                 raise part.fail(
                     f"« {field_id} » est un champ à choix multiples : mettez une case à cocher "
-                    f"par option, étiquetées « {field_id}#1 » à « {field_id}#{count} » "
+                    f"par option, étiquetées « {first} » à « {last} » "
                     f"(étiquette trouvée : « {tag} »)."
                 )
             return field, int(number)
-        if number or "#" in tag:
+        if number or OPTION_SEPARATOR in tag:
             raise part.fail(
                 f"le contrôle de contenu étiqueté « {tag} » : seul un champ à choix multiples "
                 f"prend un numéro d'option ; étiquetez ce contrôle « {field_id} ». {help_}"
@@ -614,7 +619,7 @@ class _CustomProperties:
             )
         else:
             root = copy.deepcopy(self.base)
-        ours = identity_properties(identity)
+        ours = docx_properties(identity)
         for prop in list(root):
             if prop.get("name") in ours:
                 root.remove(prop)

@@ -4,7 +4,11 @@ Every answer is a content control (``w:sdt``) tagged with its field id, so
 that a returned form is read back by tag, whatever the manager did to the
 text around it. Pre-filled identity fields are locked controls; empty ones
 show a grey placeholder (``w:showingPlcHdr``), which a reader must take as
-empty.
+empty. Which controls a layout gets, in which order, with which tag, alias
+and kind, is the forms' contract (``forms.contract.docx_controls``): the
+document takes its controls from that list, and compiling fails if it would
+place them in another order, since a form re-saved without its tags is read
+by position.
 
 A campaign issues hundreds of forms of one layout, so the work is split:
 ``DocxTemplate.compile`` writes every part once, as constant XML with slots
@@ -23,6 +27,18 @@ from datetime import date
 from functools import cache, partial
 from typing import TypeAlias
 
+from entretien_forms.forms.contract import (
+    CHECKED,
+    LOCKED_PLACEHOLDER,
+    PLACEHOLDERS,
+    UNCHECKED,
+    ControlSpec,
+    docx_controls,
+    docx_properties,
+    field_keys,
+    list_items,
+    rating_items,
+)
 from entretien_forms.forms.model import (
     KIND_LABELS,
     Column,
@@ -50,19 +66,6 @@ QR_CELL_WIDTH = 1418  # 2.5 cm
 ROW_NUMBER_WIDTH = 567  # 1 cm: "N°" column of numbered tables
 ROW_LABEL_WIDTH = 2948  # 5.2 cm: skill names
 
-# What an empty control shows, in grey, by field type.
-PLACEHOLDERS: Mapping[str, str] = {
-    "text": "Saisir ici",
-    "number": "Saisir ici",
-    "longtext": "Saisir ici",
-    "date": "jj/mm/aaaa",
-    "choice": "Choisir",
-    "rating": "Choisir",
-}
-# A locked field the roster left empty: the manager cannot type there.
-LOCKED_PLACEHOLDER = "Non renseigné"
-CHECKED = "\u2612"  # ☒
-UNCHECKED = "\u2610"  # ☐
 REQUIRED_MARK = " *"
 
 # Relative widths of table columns, by the type of their cells.
@@ -218,11 +221,11 @@ def _placeholder(words: str) -> str:
 # --------------------------------------------------------------------------- controls
 
 
-def _sdt_pr(alias: str, tag: str, sdt_id: int, *, locked: bool, empty: bool, kind: str) -> str:
+def _sdt_pr(spec: ControlSpec, sdt_id: int, *, empty: bool, kind: str) -> str:
     """``w:sdtPr`` in the order of CT_SdtPr: alias, tag, id, lock, showingPlcHdr, type."""
     return (
-        f'<w:sdtPr><w:alias w:val="{attr(alias)}"/><w:tag w:val="{attr(tag)}"/>'
-        f'<w:id w:val="{sdt_id}"/>{_LOCK if locked else ""}'
+        f'<w:sdtPr><w:alias w:val="{attr(spec.alias)}"/><w:tag w:val="{attr(spec.key)}"/>'
+        f'<w:id w:val="{sdt_id}"/>{_LOCK if spec.field.locked else ""}'
         f"{'<w:showingPlcHdr/>' if empty else ''}{kind}</w:sdtPr>"
     )
 
@@ -255,25 +258,9 @@ def parse_date(value: str) -> date | None:
         return None
 
 
-def rating_items(field: Field | Column) -> tuple[tuple[str, str], ...]:
-    """(display text, value) of each level: "3 – Maîtrisée" and "3"."""
-    if field.scale_labels and len(field.scale_labels) == len(field.scale):
-        return tuple(
-            (f"{n} – {label}", str(n))
-            for n, label in zip(field.scale, field.scale_labels, strict=True)
-        )
-    return tuple((str(n), str(n)) for n in field.scale)
-
-
-def _list_items(field: Field) -> tuple[tuple[str, str], ...]:
-    if field.type == "rating":
-        return rating_items(field)
-    return tuple((option, option) for option in field.options)
-
-
 def _drop_down(field: Field, shown: str | None) -> tuple[str, str | None]:
     """The ``w:dropDownList`` of a choice or rating, and the text the value shows as."""
-    items = _list_items(field)
+    items = list_items(field)
     chosen = None
     if shown is not None:
         wanted = shown.strip()
@@ -300,60 +287,61 @@ def _date(shown: str | None) -> tuple[str, str | None]:
     return xml, (parsed.strftime("%d/%m/%Y") if parsed else shown)
 
 
-def checkbox_control(alias: str, tag: str, sdt_id: int, checked: bool, *, locked: bool) -> str:
+def checkbox_control(spec: ControlSpec, sdt_id: int, checked: bool) -> str:
     """A Word 2010 check box (``w14:checkbox``), drawn with the MS Gothic ballot boxes."""
     # w14:checkbox comes after every w: child of w:sdtPr, where Word writes it.
     kind = (
         f'<w14:checkbox><w14:checked w14:val="{int(checked)}"/>'
-        '<w14:checkedState w14:val="2612" w14:font="MS Gothic"/>'
-        '<w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/></w14:checkbox>'
+        f'<w14:checkedState w14:val="{ord(CHECKED):04X}" w14:font="MS Gothic"/>'
+        f'<w14:uncheckedState w14:val="{ord(UNCHECKED):04X}" w14:font="MS Gothic"/>'
+        "</w14:checkbox>"
     )
     return (
         "<w:sdt>"
-        + _sdt_pr(alias, tag, sdt_id, locked=locked, empty=False, kind=kind)
+        + _sdt_pr(spec, sdt_id, empty=False, kind=kind)
         + f"<w:sdtContent><w:r><w:rPr>{_GOTHIC}</w:rPr>"
         f"<w:t>{CHECKED if checked else UNCHECKED}</w:t></w:r></w:sdtContent></w:sdt>"
     )
 
 
-def inline_control(field: Field, sdt_id: int, value: Value) -> str:
-    """The run-level control of every type but long text and multiple choice."""
-    if field.type == "checkbox":
-        return checkbox_control(
-            field.label, field.id, sdt_id, is_checked(value), locked=field.locked
-        )
+def inline_control(spec: ControlSpec, sdt_id: int, value: Value) -> str:
+    """The run-level control of a short answer or of a check box, of the contract's kind."""
+    field = spec.field
+    if spec.kind == "checkbox":
+        return checkbox_control(spec, sdt_id, is_checked(value))
     shown = shown_text(value)
-    if field.type in ("choice", "rating"):
+    if spec.kind == "dropDownList":
         kind, display = _drop_down(field, shown)
-    elif field.type == "date":
+    elif spec.kind == "date":
         kind, display = _date(shown)
-    else:
+    elif spec.kind == "text":
         kind, display = "<w:text/>", shown
+    else:
+        raise ValueError(f"{spec.key}: a {spec.kind} control does not fit in a run")
     if display is None:
         content = _placeholder(LOCKED_PLACEHOLDER if field.locked else PLACEHOLDERS[field.type])
     else:
         content = _run(_one_line(display))
     return (
         "<w:sdt>"
-        + _sdt_pr(
-            field.label, field.id, sdt_id, locked=field.locked, empty=display is None, kind=kind
-        )
+        + _sdt_pr(spec, sdt_id, empty=display is None, kind=kind)
         + f"<w:sdtContent>{content}</w:sdtContent></w:sdt>"
     )
 
 
-def rich_text_control(field: Field, sdt_id: int, value: Value) -> str:
+def rich_text_control(spec: ControlSpec, sdt_id: int, value: Value) -> str:
     """A block-level rich text control: several paragraphs may be typed in it."""
     shown = shown_text(value)
     if shown is None:
-        words = LOCKED_PLACEHOLDER if field.locked else PLACEHOLDERS["longtext"]
+        words = LOCKED_PLACEHOLDER if spec.field.locked else PLACEHOLDERS["longtext"]
         content = _p("Reponse", _placeholder(words))
     else:
         lines = shown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         content = "".join(_p("Reponse", _run(line)) for line in lines)
+    # No type element: a rich text control.
     return (
         "<w:sdt>"
-        + _sdt_pr(field.label, field.id, sdt_id, locked=field.locked, empty=shown is None, kind="")
+        + _sdt_pr(spec, sdt_id, empty=shown is None, kind="")
         + f"<w:sdtContent>{content}</w:sdtContent></w:sdt>"
     )
 
@@ -366,17 +354,18 @@ def selected_options(field: Field, value: Value) -> frozenset[str]:
     return frozenset(option for option in field.options if option in wanted)
 
 
-def _multichoice(field: Field, first_id: int, style: str, value: Value) -> str:
+_Placed: TypeAlias = tuple[tuple[int, ControlSpec], ...]  # (w:id, control) in document order
+
+
+def _multichoice(field: Field, controls: _Placed, style: str, value: Value) -> str:
     """One paragraph per option: its check box (tag ``<id>#<n>``), then its text."""
     selected = selected_options(field, value)
     return "".join(
         _p_open(style)
-        + checkbox_control(
-            option, f"{field.id}#{n}", first_id + n - 1, option in selected, locked=field.locked
-        )
+        + checkbox_control(spec, sdt_id, option in selected)
         + _run(f" {option}")
         + "</w:p>"
-        for n, option in enumerate(field.options, start=1)
+        for (sdt_id, spec), option in zip(controls, field.options, strict=True)
     )
 
 
@@ -384,19 +373,40 @@ def _multichoice(field: Field, first_id: int, style: str, value: Value) -> str:
 
 
 class _Builder:
-    """Collects the pieces of a part and numbers its content controls."""
+    """Collects the pieces of a part, placing the content controls the contract lists."""
 
-    def __init__(self, first_id: int = 1) -> None:
+    def __init__(self, controls: Sequence[ControlSpec] = ()) -> None:
         self.pieces: list[_Piece] = []
-        self._next_id = first_id
+        self._controls = tuple(controls)
+        self._placed = 0
 
     def add(self, *xml: str) -> None:
         self.pieces.extend(xml)
 
-    def ids(self, count: int) -> int:
-        first = self._next_id
-        self._next_id += count
-        return first
+    def controls(self, field: Field) -> _Placed:
+        """The contract's next controls, numbered: they must be ``field``'s.
+
+        A form re-saved without its tags is read by matching its controls, in
+        order, to ``docx_controls(layout)``: a document that placed a field
+        elsewhere would file answers under the wrong questions, so it fails
+        here, when the layout is compiled.
+        """
+        start = self._placed
+        end = start + len(field_keys(field))
+        taken = self._controls[start:end]
+        if len(taken) != end - start or any(spec.field.id != field.id for spec in taken):
+            expected = self._controls[start].key if start < len(self._controls) else "nothing"
+            raise RuntimeError(
+                f"the document places {field.id!r} where the forms contract expects {expected!r}"
+            )
+        self._placed = end
+        return tuple((n + 1, self._controls[n]) for n in range(start, end))
+
+    def finish(self) -> None:
+        """Check that every control of the contract was placed."""
+        if self._placed != len(self._controls):
+            missing = self._controls[self._placed].key
+            raise RuntimeError(f"the document leaves out {missing!r}, a control of the contract")
 
     def field(self, field: Field, draw: Callable[[Value], str]) -> None:
         self.pieces.append(_FieldSlot(field.id, draw, draw(None)))
@@ -407,21 +417,21 @@ class _Builder:
 
 def _control_slot(b: _Builder, field: Field, *, in_cell: bool, keep_next: bool = False) -> None:
     """The control(s) of ``field`` with the paragraphs that hold them."""
+    controls = b.controls(field)
     if field.type == "multichoice":
-        first = b.ids(len(field.options))
         style = "Cellule" if in_cell else "Option"
-        b.field(field, partial(_multichoice, field, first, style))
+        b.field(field, partial(_multichoice, field, controls, style))
         return
-    sdt_id = b.ids(1)
-    if field.type == "longtext":
-        b.field(field, partial(rich_text_control, field, sdt_id))
+    [(sdt_id, spec)] = controls
+    if spec.kind == "richText":
+        b.field(field, partial(rich_text_control, spec, sdt_id))
         return
     if in_cell:
         keep = "<w:keepNext/>" if keep_next else ""
         b.add(_p_open("Cellule", keep + (_CENTER if field.type in _CENTERED else "")))
     else:
         b.add(_p_open("ChampVerrouille" if field.locked else "Champ"))
-    b.field(field, partial(inline_control, field, sdt_id))
+    b.field(field, partial(inline_control, spec, sdt_id))
     b.add("</w:p>")
 
 
@@ -457,9 +467,9 @@ _BOX_CLOSE = "</w:tc></w:tr></w:tbl>" + _SPACER
 def _standalone_field(b: _Builder, field: Field) -> None:
     if field.type == "checkbox":
         # The box first, its label beside it, as on a paper form.
-        sdt_id = b.ids(1)
+        [(sdt_id, spec)] = b.controls(field)
         b.add(_p_open("Libelle"))
-        b.field(field, partial(inline_control, field, sdt_id))
+        b.field(field, partial(inline_control, spec, sdt_id))
         b.add(_run(f" {field.label}"), _required(field.required), "</w:p>")
         if field.help:
             b.add(_p("Aide", _run(field.help)))
@@ -640,7 +650,7 @@ _SECTION_PROPERTIES = (
 
 
 def _document_pieces(layout: FormLayout) -> list[_Piece]:
-    b = _Builder()
+    b = _Builder(docx_controls(layout))
     b.add(parts.XML_DECLARATION, f"<w:document {parts.WML_NAMESPACES}><w:body>")
     b.add(_p("Title", _run(layout.title)), _p_open("Identite"))
     b.identity(_identity_line)
@@ -654,6 +664,7 @@ def _document_pieces(layout: FormLayout) -> list[_Piece]:
         _section_items(b, section.items)
     # Word wants a paragraph after a final table; it also ends the form cleanly.
     b.add(_SPACER, _SECTION_PROPERTIES, "</w:body></w:document>")
+    b.finish()
     return b.pieces
 
 
@@ -756,17 +767,8 @@ def _footer_pieces(layout: FormLayout) -> list[_Piece]:
 
 
 def identity_properties(identity: Identity) -> dict[str, str]:
-    """The custom document properties that say which issued form a file is."""
-    return {
-        "entretien_reference": identity.reference,
-        "entretien_form_id": identity.form_id,
-        "entretien_form_version": identity.form_version,
-        "entretien_kind": identity.kind,
-        "entretien_campaign": identity.campaign,
-        "entretien_matricule": identity.matricule,
-        "entretien_signature": identity.signature,
-        "entretien_issued_on": identity.issued_on.isoformat(),
-    }
+    """The custom document properties that say which issued form a file is (the contract's)."""
+    return docx_properties(identity)
 
 
 def custom_properties_xml(properties: Mapping[str, str]) -> str:

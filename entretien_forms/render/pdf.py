@@ -29,6 +29,7 @@ from functools import lru_cache
 from itertools import count
 from typing import BinaryIO
 
+from entretien_forms.forms.contract import HIDDEN_FIELD, PDF_ON_STATE, pdf_fields, pdf_info
 from entretien_forms.forms.model import KIND_LABELS, FormLayout, FormValues, Identity
 from entretien_forms.render import _pdf_layout as geo
 from entretien_forms.render._pdf_fields import (
@@ -36,8 +37,6 @@ from entretien_forms.render._pdf_fields import (
     CHECK_FONT,
     F_HIDDEN,
     FF_READ_ONLY,
-    HIDDEN_FIELD,
-    ON_STATE,
     TEXT_FONT,
     Node,
     Value,
@@ -204,14 +203,7 @@ def _info_dict(layout: FormLayout, identity: Identity) -> bytes:
         "Subject": f"{kind[:1].upper()}{kind[1:]}, campagne {identity.campaign}",
         "Creator": PRODUCER,
         "Producer": PRODUCER,
-        "EntretienReference": identity.reference,
-        "EntretienFormId": identity.form_id,
-        "EntretienFormVersion": identity.form_version,
-        "EntretienKind": identity.kind,
-        "EntretienCampaign": identity.campaign,
-        "EntretienMatricule": identity.matricule,
-        "EntretienSignature": identity.signature,
-        "EntretienIssuedOn": identity.issued_on.isoformat(),
+        **pdf_info(identity),  # Entretien*: what identifies the form, for the inbox
     }
     body = b" ".join(b"/%s %s" % (key.encode(), pdf_text(value)) for key, value in entries.items())
     created = identity.issued_on.strftime("D:%Y%m%d000000").encode()
@@ -234,9 +226,9 @@ class _Widget:
         """The widget dictionary (and its appearance stream) for ``value``."""
         width, height = rect_of(self.placed)
         if self.appearance == 0:  # checkbox: shared appearances, chosen by /AS
-            state = pdf_name(ON_STATE if value is not None and value.shown else "Off")
+            state = pdf_name(PDF_ON_STATE if value is not None and value.shown else "Off")
             entries = b" /AP << /N << /%s %d 0 R /Off %d 0 R >> >> /AS %s" % (
-                ON_STATE.encode(),
+                PDF_ON_STATE.encode(),
                 on,
                 off,
                 state,
@@ -492,7 +484,7 @@ class PdfTemplate:
     @classmethod
     def compile(cls, layout: FormLayout) -> PdfTemplate:
         """Lay out and draw ``layout`` once; raise ``FormDefinitionError`` for unusable ids."""
-        check_names([s.name for f in layout.fields for s in geo.widget_specs(f, in_cell=False)])
+        check_names([spec.name for spec in pdf_fields(layout)])
         return cls(layout, draw_form(layout))
 
     def _variant(self, variable: frozenset[str]) -> _FormBytes:

@@ -9,7 +9,6 @@ from entretien_forms.config import Settings, load_settings
 from entretien_forms.errors import (
     ConfigError,
     EntretienError,
-    EntretienWarning,
     RosterError,
     StoreError,
     UnreadableFileError,
@@ -23,7 +22,6 @@ __all__ = [
     "ConfigError",
     "Employee",
     "EntretienError",
-    "EntretienWarning",
     "Problem",
     "Roster",
     "RosterError",

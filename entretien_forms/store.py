@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from entretien_forms.errors import StoreError
+from entretien_forms.errors import StoreError, is_corruption, storage_problem
 from entretien_forms.roster import Employee, Roster, RosterAbsence
 
 MIGRATIONS: tuple[str, ...] = (
@@ -143,6 +143,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 6: the date of the last état des lieux récapitulatif a roster may give.
     """
     ALTER TABLE employees ADD COLUMN date_dernier_etat_des_lieux TEXT;
+    """,
+    # 7: why a file was set aside, for machines: a ``RejectionCode`` beside the French detail.
+    """
+    ALTER TABLE audit_log ADD COLUMN code TEXT;
     """,
 )
 
@@ -300,11 +304,8 @@ class Store:
             connection.execute("PRAGMA busy_timeout = 15000")
             store = cls(connection)
             store._migrate(path)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"Base de données {path} illisible ({exc}). Restaurez une sauvegarde de ce "
-                "fichier, ou déplacez-le pour repartir d'une base vide."
-            ) from exc
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreError(_open_failure(path, exc)) from exc
         return store
 
     def close(self) -> None:
@@ -635,10 +636,11 @@ class Store:
         sha256: str | None = None,
         reference: str | None = None,
         detail: str | None = None,
+        code: str | None = None,
     ) -> None:
-        """Add a line to the audit log (a rejection, a duplicate, a recovered file...)."""
+        """Add a line to the audit log (a rejection and its code, a duplicate, a failure...)."""
         with self.transaction() as db:
-            self._audit(db, now, event, source_file, sha256, reference, detail)
+            self._audit(db, now, event, source_file, sha256, reference, detail, code)
 
     def audit_log(self) -> list[tuple[str, str, str, str | None, str | None]]:
         """(at, event, source file, reference, detail), oldest first."""
@@ -658,11 +660,20 @@ class Store:
         sha256: str | None,
         reference: str | None,
         detail: str | None,
+        code: str | None = None,
     ) -> None:
         db.execute(
-            "INSERT INTO audit_log (at, event, source_file, sha256, reference, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (now.isoformat(timespec="seconds"), event, source_file, sha256, reference, detail),
+            "INSERT INTO audit_log (at, event, source_file, sha256, reference, detail, code) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                now.isoformat(timespec="seconds"),
+                event,
+                source_file,
+                sha256,
+                reference,
+                detail,
+                code,
+            ),
         )
 
     def history(self, matricule: str) -> list[HistoryEntry]:
@@ -673,6 +684,25 @@ class Store:
             (matricule,),
         )
         return [HistoryEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError | OSError) -> str:
+    """Why ``path`` cannot be opened, in French; "illisible" only when the file is damaged.
+
+    A full disk or missing rights also make SQLite fail, on a database that
+    is intact: advising to move it away then would throw good data out.
+    """
+    if is_corruption(exc) or (isinstance(exc, sqlite3.DatabaseError) and not storage_problem(exc)):
+        return (
+            f"Base de données {path} illisible ({exc}). Restaurez une sauvegarde de ce "
+            "fichier, ou déplacez-le pour repartir d'une base vide."
+        )
+    problem = storage_problem(exc) or str(exc)
+    return (
+        f"Base de données {path} inaccessible : {problem}. La base elle-même n'est pas en cause : "
+        "ne la déplacez pas et ne la supprimez pas. Libérez de la place sur le disque ou "
+        "rétablissez les droits d'écriture sur le dossier .entretien/, puis relancez la commande."
+    )
 
 
 def _history(

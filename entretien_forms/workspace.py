@@ -139,15 +139,47 @@ def _write_atomically(target: Path, text: str) -> None:
 
 
 def _ensure_secret(path: Path) -> tuple[bytes, bool]:
-    """Return the secret and whether it was just created (mode 0600, never overwritten)."""
+    """Return the secret and whether it was just created (mode 0600, never overwritten).
+
+    Written whole to a temporary file, then linked to its name: a full disk can
+    leave no empty ``secret.key`` behind, which would sign forms with an empty key.
+    """
     if path.exists():
-        return bytes.fromhex(path.read_text("ascii").strip()), False
+        return _read_secret(path), False
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # created meanwhile by another process
-        return bytes.fromhex(path.read_text("ascii").strip()), False
     key = secrets.token_bytes(32)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex() + "\n")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system (FAT, some shares)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key.hex() + "\n")
+    except FileExistsError:  # created meanwhile by another process
+        return _read_secret(path), False
+    finally:
+        tmp.unlink(missing_ok=True)
     return key, True
+
+
+def _read_secret(path: Path) -> bytes:
+    text = path.read_text("ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise WorkspaceError(
+            f"La clé de signature {path} est vide ou abîmée (disque plein lors de sa création ?). "
+            "Si aucun formulaire n'a encore été émis, supprimez ce fichier : une nouvelle clé "
+            "sera créée ; sinon restaurez-le depuis une sauvegarde."
+        )
+    return key

@@ -156,8 +156,12 @@ def test_later_return_supersedes_and_same_bytes_are_a_duplicate(workspace: Works
     report = ingest(workspace)
 
     (outcome,) = report.outcomes
-    assert outcome.status == "rejected"
-    assert "doublon exact, non compté une deuxième fois" in outcome.message
+    assert outcome.status == "duplicate"  # « déjà reçu »: not a rejection
+    assert report.exit_code == 0
+    assert outcome.message == (
+        "DÉJÀ REÇU  v2-encore.docx : déjà reçu le 27/11/2026 à 10:30 (formulaire "
+        "EA-2026-00002, fichier v2.docx) : doublon exact, non compté une deuxième fois."
+    )
     (current,) = exported(workspace)
     assert current["answers"]["entretien.mode"] == "Présentiel"
     with Store.open(workspace.database_path) as store:
@@ -167,7 +171,12 @@ def test_later_return_supersedes_and_same_bytes_are_a_duplicate(workspace: Works
         ("v2.docx", "valide"),
     ]
     reason = (workspace.root / "rejected" / "v2-encore.docx.txt").read_text("utf-8")
-    assert "a déjà été reçu le 27/11/2026 à 10:30 (formulaire EA-2026-00002" in reason
+    assert "v2-encore.docx a été déjà reçu le 27/11/2026 à 10:30 (formulaire EA-2026-00002" in (
+        reason
+    )
+    assert "Rien à faire" in reason
+    with Store.open(workspace.database_path) as store:
+        assert [e[1] for e in store.audit_log()][-1] == "doublon"
 
 
 def test_missing_required_answer_is_a_warning_not_a_rejection(workspace: Workspace) -> None:
@@ -336,7 +345,8 @@ def test_many_files_are_analysed_in_parallel_with_the_same_outcomes(
     # 6 distinct forms (3 employees x 2 formats): the first copy of each is stored,
     # every later copy is an exact duplicate; the junk file is rejected.
     assert statuses.count("ok") == len(forms) == 6
-    assert statuses.count("rejected") == 31 - 6
+    assert statuses.count("duplicate") == 30 - 6
+    assert statuses.count("rejected") == 1
     assert len(exported(workspace)) == 3  # one current return per employee
     assert not list(workspace.inbox.iterdir())
 

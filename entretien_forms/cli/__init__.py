@@ -3,23 +3,25 @@
 Commands parse options, call one library function and print its result in
 French. This module owns the one place where exceptions become messages:
 a project error prints its French text (exit 1), a usage error is Click's
-(exit 2), anything else is a bug: a short French line, the traceback in a
-log file for the bug report.
+(exit 2), a full disk or missing rights say so in French (exit 1: not a bug,
+and the data is intact), anything else is a bug: a short French line, the
+traceback in a log file of its own for the bug report.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tempfile
 import traceback
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from entretien_forms.errors import EntretienError
+from entretien_forms.errors import EntretienError, storage_problem
+from entretien_forms.logs import LOGS_FOLDER, write_log
 from entretien_forms.workspace import STATE_FOLDER, Workspace, open_workspace
 
 
@@ -54,29 +56,52 @@ class _FriendlyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrompu.", err=True)
             sys.exit(130)
-        except Exception:
+        except Exception as exc:
+            problem = storage_problem(exc)
+            if problem is not None:
+                click.secho(_storage_message(exc, problem), fg="red", err=True)
+                sys.exit(1)
             log = _write_crash_log(ctx)
-            click.secho(
-                "Erreur inattendue : ce n'est pas de votre faute. Les détails techniques sont "
-                f"dans {log} ; joignez ce fichier à votre signalement.",
-                fg="red",
-                err=True,
+            where = (
+                f"Les détails techniques sont dans {log} ; joignez ce fichier à votre signalement."
+                if log is not None
+                else "Le journal n'a pas pu être écrit (disque plein ?) ; relancez la commande "
+                "avec ENTRETIEN_DEBUG=1 pour voir le détail."
             )
+            click.secho(
+                f"Erreur inattendue : ce n'est pas de votre faute. {where}", fg="red", err=True
+            )
+            if log is None and os.environ.get("ENTRETIEN_DEBUG"):
+                traceback.print_exc()
             sys.exit(1)
 
 
-def _write_crash_log(ctx: click.Context) -> Path:
-    app = ctx.find_object(AppContext)
-    folder = Path(tempfile.gettempdir())
-    if app is not None and (app.workspace_dir / STATE_FOLDER).is_dir():
-        folder = app.workspace_dir / STATE_FOLDER / "logs"
-        folder.mkdir(exist_ok=True)
-    path = folder / f"entretien-erreur-{datetime.now():%Y%m%d-%H%M%S}.log"
-    path.write_text(
-        f"entretien {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}", encoding="utf-8"
+def _storage_message(exc: BaseException, problem: str) -> str:
+    """A full disk or a read-only folder: say where, and that nothing is damaged."""
+    raw = getattr(exc, "filename", None)
+    where = f" ({os.fsdecode(raw)})" if isinstance(raw, str | bytes) else ""
+    return (
+        f"Erreur : impossible de terminer, {problem}{where}. Les fichiers déjà écrits ne sont "
+        "pas abîmés : réglez ce problème (place sur le disque, droits d'écriture) puis relancez "
+        "la commande."
     )
-    logging.getLogger("entretien_forms").debug("crash log written to %s", path)
-    return path
+
+
+def _write_crash_log(ctx: click.Context) -> Path | None:
+    """A new log file (never another's: two crashes in one second keep both); None if full."""
+    app = ctx.find_object(AppContext)
+    text = f"entretien {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}"
+    folders = [Path(tempfile.gettempdir())]
+    if app is not None and (app.workspace_dir / STATE_FOLDER).is_dir():
+        folders.insert(0, app.workspace_dir / STATE_FOLDER / LOGS_FOLDER)
+    for folder in folders:
+        try:
+            path = write_log(folder, "entretien-erreur", text)
+        except OSError:
+            continue
+        logging.getLogger("entretien_forms").debug("crash log written to %s", path)
+        return path
+    return None
 
 
 @click.group(cls=_FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})

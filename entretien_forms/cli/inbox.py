@@ -9,39 +9,82 @@ import click
 
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.inbox.export import export_csv, export_json
-from entretien_forms.inbox.ingest import ingest_paths
+from entretien_forms.inbox.ingest import Outcome, ingest_paths
 from entretien_forms.store import Store
 from entretien_forms.text import count
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--failfast",
+    is_flag=True,
+    help="S'arrêter au premier fichier mis de côté ou en échec ; les suivants restent dans "
+    "inbox/ sans être touchés.",
+)
 @click.pass_obj
-def ingest(app: AppContext, paths: tuple[Path, ...]) -> None:
+def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool) -> None:
     """Relire les formulaires remplis (par défaut : tout le dossier inbox/).
 
     Chaque fichier est enregistré puis rangé dans archive/<campagne>/<matricule>/,
-    ou mis de côté dans rejected/ avec un .txt qui dit pourquoi et quoi faire.
-    Code de sortie 1 si un fichier a été mis de côté.
+    ou mis de côté dans rejected/ avec un .txt qui dit pourquoi et quoi faire ;
+    une ligne par fichier, affichée dès qu'il est traité. Un fichier déjà reçu
+    (mêmes octets) n'est pas compté deux fois : sa copie va dans rejected/ avec
+    une note « rien à faire ».
+
+    \b
+    Code de sortie :
+      0  tout est enregistré (ou déjà reçu, ou rien à faire) ;
+      1  au moins un fichier mis de côté dans rejected/ (lire son .txt) ;
+      3  au moins un fichier non traité : disque plein, droits, ou erreur
+         inattendue (le message dit où sont les détails).
     """
     workspace = app.workspace()
     with Store.open(workspace.database_path) as store:
-        report = ingest_paths(workspace, store, list(paths) or [workspace.inbox])
-    for outcome in report.outcomes:
-        if outcome.status == "ignored":
-            continue
-        click.secho(outcome.message, fg="red" if outcome.status == "rejected" else None)
-        for warning in outcome.warnings:
-            click.echo(f"          remarque : {warning}")
+        report = ingest_paths(
+            workspace,
+            store,
+            list(paths) or [workspace.inbox],
+            on_outcome=_show,
+            failfast=failfast,
+        )
     ok, rejected = report.count("ok"), report.count("rejected")
-    click.echo(
-        f"{count(ok, 'formulaire enregistré', 'formulaires enregistrés')}, "
-        f"{count(rejected, 'fichier mis de côté', 'fichiers mis de côté')}"
-        + (f" (voir {workspace.root / 'rejected'})" if rejected else "")
-        + "."
-    )
-    if rejected:
-        sys.exit(1)
+    duplicates, failed = report.count("duplicate"), report.count("failed")
+    parts = [
+        count(ok, "formulaire enregistré", "formulaires enregistrés"),
+        count(rejected, "fichier mis de côté", "fichiers mis de côté")
+        + (f" (voir {workspace.root / 'rejected'})" if rejected else ""),
+    ]
+    if duplicates:
+        parts.append(count(duplicates, "déjà reçu", "déjà reçus"))
+    if failed:
+        parts.append(count(failed, "échec", "échecs"))
+    click.echo(", ".join(parts) + ".")
+    if report.not_processed:
+        click.secho(
+            "Arrêt avant la fin : "
+            + count(
+                len(report.not_processed),
+                "fichier non traité, laissé tel quel dans inbox/",
+                "fichiers non traités, laissés tels quels dans inbox/",
+            )
+            + " : relancez « entretien ingest » une fois le problème réglé.",
+            fg="yellow",
+        )
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+_COLOURS = {"rejected": "red", "failed": "red", "duplicate": "yellow"}
+
+
+def _show(outcome: Outcome) -> None:
+    """One file's line, as soon as it is known."""
+    if outcome.status == "ignored":
+        return
+    click.secho(outcome.message, fg=_COLOURS.get(outcome.status))
+    for warning in outcome.warnings:
+        click.echo(f"          remarque : {warning}")
 
 
 @cli.command()

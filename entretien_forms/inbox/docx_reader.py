@@ -35,30 +35,34 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from entretien_forms.errors import RejectedFile
-from entretien_forms.forms.model import Field, FormLayout, Identity, Table
-from entretien_forms.inbox.model import ClaimedIdentity, Extraction, Method, RawAnswer
-from entretien_forms.render import _docx_parts as parts
-from entretien_forms.render.docx import (
+from entretien_forms.errors import RejectedFile, RejectionCode
+
+# The OOXML names (namespaces, part names, content types) our forms use: the contract's.
+from entretien_forms.forms import contract as parts
+from entretien_forms.forms.contract import (
     CHECKED,
     LOCKED_PLACEHOLDER,
     PLACEHOLDERS,
     UNCHECKED,
-    DocxTemplate,
+    ControlSpec,
+    docx_controls,
     rating_items,
 )
+from entretien_forms.forms.model import Field, FormLayout, Table
+from entretien_forms.inbox.model import ClaimedIdentity, Extraction, Method, RawAnswer
 from entretien_forms.text import count, fold
 
 # --------------------------------------------------------------------------- limits
 
-# A filled form's document.xml is 100-200 KB; 50 MB is a bomb, not a form.
-MAX_DOCUMENT_BYTES = 50_000_000
+# A filled form's document.xml is 100-200 KB; 10 MB is 50 times that. lxml needs
+# ~14 bytes of memory per byte of XML made of small elements: a 47 MB part took
+# 532 MB; 10 MB stays under 150 MB.
+MAX_DOCUMENT_BYTES = 10_000_000
 # Content types, properties: a few kilobytes each.
 MAX_SMALL_PART_BYTES = 1_000_000
 # Word XML compresses 5 to 20 times; a bomb compresses thousands of times. Below
@@ -187,6 +191,7 @@ def _not_a_docx(name: str) -> RejectedFile:
         f"{name} n'est pas un document Word (.docx) lisible : le fichier est endommagé "
         "ou d'un autre format.",
         _RESAVE,
+        RejectionCode.DAMAGED,
     )
 
 
@@ -194,6 +199,7 @@ def _encrypted(name: str) -> RejectedFile:
     return RejectedFile(
         f"{name} est protégé par un mot de passe : impossible de lire les réponses.",
         "Enregistrez le formulaire au format .docx sans mot de passe et déposez-le à nouveau.",
+        RejectionCode.ENCRYPTED,
     )
 
 
@@ -203,6 +209,7 @@ def _too_big(name: str, part: str, size: int) -> RejectedFile:
         f"{size / 1_000_000:.0f} Mo, ce qui est anormal pour un formulaire "
         "(fichier piégé ou corrompu).",
         "Demandez au responsable de renvoyer le formulaire d'origine rempli, au format .docx.",
+        RejectionCode.TOO_LARGE,
     )
 
 
@@ -212,12 +219,17 @@ def _bomb(name: str, part: str, ratio: float) -> RejectedFile:
         f"{name} n'a pas été ouvert par sécurité : {part} est compressé {times} fois, ce qui "
         "est anormal pour un formulaire (fichier piégé ou corrompu).",
         "Demandez au responsable de renvoyer le formulaire d'origine rempli, au format .docx.",
+        RejectionCode.TOO_LARGE,
     )
 
 
 def _damaged(name: str, part: str) -> RejectedFile:
     what = _PART_NAMES.get(part, "le texte du document")
-    return RejectedFile(f"{name} est endommagé : impossible de lire {what} ({part}).", _RESAVE)
+    return RejectedFile(
+        f"{name} est endommagé : impossible de lire {what} ({part}).",
+        _RESAVE,
+        RejectionCode.DAMAGED,
+    )
 
 
 def _check(info: zipfile.ZipInfo, name: str, limit: int) -> None:
@@ -288,6 +300,7 @@ def _doctype(name: str, part: str) -> RejectedFile:
         f"{name} n'a pas été ouvert par sécurité : {part} contient une déclaration DOCTYPE "
         "(entités XML), ce qu'un document Word ne contient jamais.",
         "Demandez au responsable de renvoyer le formulaire d'origine rempli, au format .docx.",
+        RejectionCode.UNSAFE_CONTENT,
     )
 
 
@@ -299,12 +312,28 @@ def _open(data: bytes, name: str) -> _Package:
             f"{name} est au format Word 97-2003 (.doc), que nous ne lisons pas.",
             "Ouvrez-le dans Word ou LibreOffice, enregistrez-le au format .docx et "
             "déposez-le à nouveau.",
+            RejectionCode.UNSUPPORTED_FORMAT,
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = {info.filename: info for info in archive.infolist()}
+        entries = archive.infolist()
     except _ZIP_ERRORS as exc:
         raise _not_a_docx(name) from exc
+    # Two entries of one name (or differing in case only, as Office compares part
+    # names): a dict would keep the last, another reader the first. Refused.
+    seen: set[str] = set()
+    for entry in entries:
+        key = entry.filename.replace("\\", "/").lstrip("/").lower()
+        if key in seen:
+            raise RejectedFile(
+                f"{name} contient deux fois la partie {key} : impossible de savoir laquelle "
+                "compte (fichier modifié hors de Word, ou piégé).",
+                "Demandez au responsable de renvoyer le formulaire d'origine rempli, "
+                "enregistré depuis Word ou LibreOffice.",
+                RejectionCode.AMBIGUOUS,
+            )
+        seen.add(key)
+    infos = {info.filename: info for info in entries}
     main, custom, app = parts.DOCUMENT, parts.CUSTOM, parts.APP
     types = infos.get(parts.CONTENT_TYPES)
     if types is not None:
@@ -328,6 +357,7 @@ def _open(data: bytes, name: str) -> _Package:
             f"{name} n'est pas un document Word : l'archive ne contient pas de texte de "
             f"document ({main}).",
             _RESAVE,
+            RejectionCode.DAMAGED,
         )
     _check(document, name, MAX_DOCUMENT_BYTES)  # identify reads no answer, but says no too
     return _Package(name, archive, document, infos.get(custom), infos.get(app))
@@ -338,6 +368,7 @@ def _macros(name: str) -> RejectedFile:
         f"{name} contient des macros (document .docm) : il n'est pas accepté, par sécurité.",
         "Enregistrez le formulaire au format « Document Word (.docx) », sans macros, "
         "et déposez-le à nouveau.",
+        RejectionCode.UNSAFE_CONTENT,
     )
 
 
@@ -622,15 +653,9 @@ def _box(text: str, state: bool | None, method: Method) -> RawAnswer:
 # --------------------------------------------------------------------------- expected controls
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """One control of a blank form of the layout, in document order."""
-
-    key: str
-    kind: str
-    alias: str | None
-    field: Field
-    box: bool  # a check box, or an option of a multiple choice
+# One control of a blank form of the layout, in document order: the forms' contract
+# (key, kind, alias, field, and whether it is a box) is what the renderer writes.
+_Slot = ControlSpec
 
 
 @dataclass(frozen=True)
@@ -639,36 +664,11 @@ class _Plan:
     by_key: Mapping[str, _Slot]
 
 
-def _blank_identity(layout: FormLayout) -> Identity:
-    return Identity(
-        reference="X",
-        form_id=layout.form_id,
-        form_version=layout.version,
-        kind=layout.kind,
-        campaign="",
-        matricule="",
-        employee_name="",
-        manager_name=None,
-        company="",
-        signature="",
-        issued_on=date(2000, 1, 1),
-    )
-
-
 @lru_cache(maxsize=32)
 def _plan_of(layout: FormLayout) -> _Plan:
     """The controls our renderer writes for ``layout``: what a re-saved form is matched to."""
-    data = DocxTemplate.compile(layout).render(_blank_identity(layout), {})
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = etree.fromstring(archive.read(parts.DOCUMENT))
-    fields = {f.id: f for f in layout.fields}
-    slots = []
-    for control in _controls(root):
-        key = control.tag or ""
-        field = fields[key.partition("#")[0]]
-        box = field.type in ("checkbox", "multichoice")
-        slots.append(_Slot(key, control.kind, control.alias(), field, box))
-    return _Plan(tuple(slots), {slot.key: slot for slot in slots})
+    slots = docx_controls(layout)
+    return _Plan(slots, {slot.key: slot for slot in slots})
 
 
 # The last layouts seen, by identity: hashing a layout costs more than reading a form.

@@ -1,58 +1,153 @@
 """Take one returned file through the inbox: store its answers and archive it, or set it aside.
 
-The steps are small and in this order: preflight (ignored name, size, type by
-content, hash, duplicate) → identify (reference in the ledger, signature) →
-extract (one reader per format) → validate (one set of rules) → store (one
-transaction) → file away. Whatever happens, the file ends up in exactly one
-place: ``archive/<campagne>/<matricule>/`` once its answers are committed,
-``rejected/`` with a ``.txt`` saying why and what to do, or still in the
-inbox if the process was killed, to be finished at the next run.
+The steps are small and in this order: preflight (ignored name, directory
+entry, size, type by content, hash, duplicate) → identify (reference in the
+ledger, signature) → extract (one reader per format) → validate (one set of
+rules) → store (one transaction) → file away. Each step either lets the file
+go on, or stops it with a known reason (``RejectedFile`` and its
+``RejectionCode``); anything else a step raises is caught around the file, so
+that every file ends in exactly one ``Outcome`` (see ``model``) and a batch
+never stops on one bad file: ``archive/<campagne>/<matricule>/`` once its
+answers are committed, ``rejected/`` with a ``.txt`` saying why and what to do,
+or still in the inbox (with a ``.erreur.txt`` note when useful) when the disk
+or the rights are the problem, to be finished at the next run.
 
 Crash safety rests on two facts: the submission row is committed *before*
-the file moves (with ``filed`` = 0), and a move is a single rename. A file
-found in the inbox whose hash is already stored but not filed is the
-interrupted case: it is moved, not counted again. The same bytes arriving
-once the first copy is filed are a duplicate, set aside with that reason.
+the file moves (with ``filed`` = 0), and a move claims its name exclusively
+(``filing``). A file found in the inbox whose hash is already stored but not
+filed is the interrupted case: it is moved, not counted again. The same bytes
+arriving once the first copy is filed are a duplicate (« déjà reçu »): not a
+rejection, the copy goes to ``rejected/`` with a note saying there is nothing
+to do.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import hashlib
+import logging
 import os
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
+import stat
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from multiprocessing import get_context
+from multiprocessing.synchronize import Semaphore
 from pathlib import Path
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
-from entretien_forms.errors import EntretienError, RejectedFile
+from entretien_forms.errors import (
+    EntretienError,
+    FormDefinitionError,
+    RejectedFile,
+    RejectionCode,
+    UnknownFormError,
+    storage_problem,
+)
 from entretien_forms.forms import Catalog, label_context, load_catalog
 from entretien_forms.forms.model import FormLayout
 from entretien_forms.identity import verify
 from entretien_forms.inbox import docx_reader, pdf_reader
-from entretien_forms.inbox.model import ClaimedIdentity, Extraction
-from entretien_forms.inbox.preflight import is_ignored, sniff
+from entretien_forms.inbox.filing import (
+    display_name,
+    inbox_note,
+    move_new,
+    replace_note,
+    set_aside,
+)
+from entretien_forms.inbox.model import (
+    ClaimedIdentity,
+    Extraction,
+    IngestReport,
+    Outcome,
+    Status,
+)
+from entretien_forms.inbox.preflight import (
+    Sniffed,
+    check_entry,
+    examine,
+    is_ignored,
+    read_regular_file,
+)
 from entretien_forms.inbox.validate import validate_answers
+from entretien_forms.logs import LOGS_FOLDER, write_log
 from entretien_forms.sanitize import safe_filename
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 from entretien_forms.workspace import Workspace, open_workspace
 
-Status = Literal["ok", "rejected", "ignored"]
+__all__ = [
+    "Analysis",
+    "Inbox",
+    "IngestReport",
+    "Outcome",
+    "Status",
+    "ingest_file",
+    "ingest_paths",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+# A file that may inflate beyond this (declared XML size of a .docx, size of a PDF)
+# is read by one worker at a time: parsing costs ~14 bytes of memory per byte of
+# XML, so four 10 MB documents side by side would take 600 MB.
+HEAVY_BYTES = 2_000_000
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_FROM = 24
+# Files handed to the workers ahead of the one being stored: enough to keep them
+# busy, few enough that a run over 10,000 files holds 10,000 nothing.
+_AHEAD_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What became of one file, with the French line the user reads."""
+class Failure:
+    """An error that is not a known rejection, in words that cross process boundaries.
 
-    path: Path
-    status: Status
-    message: str
-    reference: str | None = None
-    destination: Path | None = None
-    warnings: tuple[str, ...] = ()
+    ``problem`` is set for a disk or permission problem (« le disque est
+    plein ») and for a project error about the workspace (its French text: an
+    unreadable signing key, a database from a newer version): the file is not at
+    fault and stays where it is. Otherwise it is a bug: ``detail`` holds the
+    traceback for the log.
+    """
+
+    kind: str
+    problem: str | None
+    where: str | None
+    detail: str
+    halt: bool
+    says_what_to_do: bool = False  # ``problem`` is a whole French message with its advice
+
+    @classmethod
+    def of(cls, exc: BaseException, root: Path) -> Failure:
+        detail = "".join(traceback.format_exception(exc))
+        if isinstance(exc, EntretienError):  # the workspace, not the file: every file stops
+            return cls(type(exc).__name__, str(exc), None, detail, True, says_what_to_do=True)
+        problem = storage_problem(exc)
+        where: str | None = None
+        if isinstance(exc, sqlite3.Error):
+            where = "base de données .entretien/entretien.sqlite3"
+        elif isinstance(exc, OSError):
+            raw = exc.filename2 or exc.filename
+            if raw is not None:
+                target = Path(os.fsdecode(raw))
+                if exc.filename2 is not None or not os.path.lexists(target):
+                    target = target.parent  # a move, a file to create: the folder is the question
+                where = _shown(target, root)
+        # A full disk or a database we cannot write stops every next file the same way.
+        halt = problem is not None and (
+            isinstance(exc, sqlite3.Error)
+            or (isinstance(exc, OSError) and exc.errno in _WORKSPACE_WIDE)
+        )
+        return cls(type(exc).__name__, problem, where, detail, halt)
 
 
 @dataclass(frozen=True)
@@ -60,34 +155,66 @@ class Analysis:
     """What ``Inbox.analyse`` found, small and picklable (it crosses process boundaries).
 
     ``status``: ignored (``text`` is the line to show), rejected (``text`` the reason,
-    ``advice`` what to do), known (these bytes are already stored), ready.
+    ``advice`` what to do, ``code`` the cause), known (these bytes are already
+    stored), ready, failed (``failure`` says what went wrong).
     """
 
-    status: Literal["ignored", "rejected", "known", "ready"]
+    status: Literal["ignored", "rejected", "known", "ready", "failed"]
     text: str = ""
     advice: str = ""
     sha: str | None = None
     submission: Submission | None = None
     answers: tuple[StoredAnswer, ...] = ()
+    code: RejectionCode | None = None
+    failure: Failure | None = None
 
 
 @dataclass
-class IngestReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+class _Job:
+    """One file on its way through the steps: what each step found, for the next."""
 
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+    path: Path
+    name: str
+    now: datetime
+    data: bytes = b""
+    sniffed: Sniffed | None = None
+    sha: str | None = None
+    claimed: ClaimedIdentity | None = None
+    issued: IssuedForm | None = None
+    layout: FormLayout | None = None
+    extraction: Extraction | None = None
+    warnings: list[str] = field(default_factory=list)
+    answers: list[StoredAnswer] = field(default_factory=list)
+
+
+# Errors that no other file can escape either: the run stops instead of failing them all.
+_WORKSPACE_WIDE = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name)
+)
+
+_Step = Callable[[_Job], "Analysis | None"]
 
 
 class Inbox:
-    """The inbox of one workspace, with what is worth loading once per run."""
+    """The inbox of one workspace, with what is worth loading once per run.
 
-    def __init__(self, workspace: Workspace, store: Store) -> None:
+    ``gate``, in worker processes, is shared by all workers: a heavy file is
+    read only while holding it (see ``HEAVY_BYTES``).
+    """
+
+    def __init__(
+        self, workspace: Workspace, store: Store, *, gate: Semaphore | None = None
+    ) -> None:
         self.workspace = workspace
         self.store = store
+        self._gate = gate
         self._catalog: Catalog | None = None
         self._layouts: dict[tuple[str, str | None, str, tuple[str, ...] | None], FormLayout] = {}
         self._secret: bytes | None = None
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.workspace.root / "rejected"
 
     # --- public --------------------------------------------------------------
 
@@ -96,23 +223,17 @@ class Inbox:
         now = now or datetime.now()
         done = []
         for submission in self.store.unfiled_submissions():
-            archived = self.workspace.root / submission.archive_path
             source = self.workspace.inbox / submission.source_file
-            if not archived.exists() and source.is_file() and _sha256(source) == submission.sha256:
-                archived.parent.mkdir(parents=True, exist_ok=True)
-                source.replace(archived)
-            if archived.exists():
-                assert submission.id is not None
-                self.store.mark_filed(submission.id, now=now)
-                done.append(
-                    Outcome(source, "ok", f"OK      {submission.source_file} (reprise après "
-                            f"interruption) → {submission.archive_path}",
-                            submission.reference, archived)
-                )  # fmt: skip
+            try:
+                outcome = self._recover_one(submission, source, now)
+            except Exception as exc:
+                outcome = self._fail(source, Failure.of(exc, self.workspace.root), now, stored=True)
+            if outcome is not None:
+                done.append(outcome)
         return done
 
     def process(self, path: Path, *, now: datetime | None = None) -> Outcome:
-        """Take ``path`` through every step; never raises for a bad file."""
+        """Take ``path`` through every step; always an outcome, never an exception for a file."""
         now = now or datetime.now()
         return self.commit(path, self.analyse(path, now=now), now=now)
 
@@ -121,155 +242,158 @@ class Inbox:
 
         The part that costs CPU, so ``ingest_paths`` runs it in worker processes;
         ``commit`` then stores and files the results one at a time, in order.
+        Never raises (but for ``KeyboardInterrupt``): a bug in a reader is a
+        ``failed`` analysis, so that one file cannot end a batch.
         """
+        try:
+            return self._analyse(path, now)
+        except Exception as exc:
+            return Analysis("failed", failure=Failure.of(exc, self.workspace.root))
+
+    def commit(self, path: Path, analysis: Analysis, *, now: datetime) -> Outcome:
+        """Store and file one analysed file (or set it aside); the only step that writes."""
+        try:
+            return self._commit(path, analysis, now)
+        except Exception as exc:
+            return self._fail(path, Failure.of(exc, self.workspace.root), now)
+
+    # --- analysis: the steps, in order ----------------------------------------
+
+    def _analyse(self, path: Path, now: datetime) -> Analysis:
+        name = display_name(path)
         if is_ignored(path):
-            return Analysis("ignored", f"ignoré  {path.name} (fichier temporaire)")
+            return Analysis("ignored", f"ignoré  {name} (fichier temporaire)")
+        job = _Job(path, name, now)
+        preflight: tuple[_Step, ...] = (self._check_entry, self._read, self._sniff, self._known)
+        reading: tuple[_Step, ...] = (self._identify, self._extract, self._validate)
         try:
-            data = self._read(path)
+            for step in preflight:
+                if (stop := step(job)) is not None:
+                    return stop
+            assert job.sniffed is not None
+            with self._heavy(job.sniffed.weight):
+                for step in reading:
+                    if (stop := step(job)) is not None:
+                        return stop
         except RejectedFile as rejection:
-            return Analysis("rejected", rejection.reason, rejection.advice)
+            return Analysis(
+                "rejected", rejection.reason, rejection.advice, job.sha, code=rejection.code
+            )
         except FileNotFoundError:
-            return Analysis("ignored", f"ignoré  {path.name} (disparu entre-temps)")
-        sha = hashlib.sha256(data).hexdigest()
-        if self.store.submission_by_sha256(sha) is not None:
-            return Analysis("known", sha=sha)  # a duplicate, or a move a crash interrupted
-        try:
-            submission, answers = self._read_form(path, data, sha, now)
-        except RejectedFile as rejection:
-            return Analysis("rejected", rejection.reason, rejection.advice, sha)
-        except EntretienError as error:  # a broken form definition in templates/, say
+            return Analysis("ignored", f"ignoré  {name} (disparu entre-temps)")
+        except (FormDefinitionError, UnknownFormError) as error:  # a broken file in templates/
             return Analysis(
                 "rejected",
                 str(error),
                 "Corrigez le problème indiqué puis redéposez le fichier.",
-                sha,
+                job.sha,
+                code=RejectionCode.INVALID_TEMPLATE,
             )
-        return Analysis("ready", sha=sha, submission=submission, answers=tuple(answers))
-
-    def commit(self, path: Path, analysis: Analysis, *, now: datetime) -> Outcome:
-        """Store and file one analysed file (or set it aside); the only step that writes."""
-        if analysis.status == "ignored":
-            return Outcome(path, "ignored", analysis.text)
-        if analysis.status == "rejected":
-            return self._reject(
-                path, RejectedFile(analysis.text, analysis.advice), analysis.sha, now
-            )
-        assert analysis.sha is not None
-        known = self.store.submission_by_sha256(analysis.sha)
-        if known is not None and not known.filed:
-            return self._safely_filed(path, known, now, recovered=True)
-        if known is not None:
-            duplicate = RejectedFile(
-                f"{path.name} a déjà été reçu le {known.received_at:%d/%m/%Y à %H:%M} "
-                f"(formulaire {known.reference}, fichier {known.source_file}) : doublon "
-                "exact, non compté une deuxième fois.",
-                "Rien à faire : les réponses sont déjà enregistrées. Pour corriger un "
-                "formulaire, déposez la version modifiée.",
-            )
-            return self._reject(path, duplicate, analysis.sha, now)
-        if analysis.submission is None:  # known when analysed, gone since: read it again
-            return self.process(path, now=now)
-        # The archive name is chosen here, one file at a time, so that two files of the
-        # same employee analysed side by side can never be given the same name.
-        submission = replace(
-            analysis.submission,
-            archive_path=self._archive_path(path, analysis.submission, now)
-            .relative_to(self.workspace.root)
-            .as_posix(),
+        return Analysis(
+            "ready", sha=job.sha, submission=self._submission(job), answers=tuple(job.answers)
         )
-        try:
-            self.store.record_submission(submission, list(analysis.answers), now=now)
-        except sqlite3.IntegrityError:
-            # Another process (the watcher, a second « entretien ingest ») stored these
-            # very bytes between our check and our write: it also files the document.
-            return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
-        stored = self.store.submission_by_sha256(analysis.sha)
-        assert stored is not None
-        return self._safely_filed(path, stored, now, recovered=False)
 
-    def _safely_filed(
-        self, path: Path, submission: Submission, now: datetime, *, recovered: bool
-    ) -> Outcome:
-        try:
-            return self._file_away(path, submission, now, recovered=recovered)
-        except FileNotFoundError:
-            return Outcome(path, "ignored", f"ignoré  {path.name} (traité par un autre processus)")
+    def _check_entry(self, job: _Job) -> None:
+        check_entry(job.path, job.name)  # links, FIFOs, devices: never opened
 
-    # --- steps ---------------------------------------------------------------
-
-    def _read(self, path: Path) -> bytes:
+    def _read(self, job: _Job) -> None:
         limit = self.workspace.settings.inbox.max_file_mb * 1_000_000
-        size = path.stat().st_size
-        if size > limit:
-            raise RejectedFile(
-                f"{path.name} pèse {size // 1_000_000} Mo, au-delà de la limite de "
-                f"{limit // 1_000_000} Mo pour un formulaire.",
-                "Enregistrez le formulaire sans images lourdes (ou scannez-le en 200 dpi, noir "
-                "et blanc) ; la limite se règle dans entretien.toml, [retours] taille_max_mo.",
-            )
-        with path.open("rb") as handle:
-            return handle.read(limit + 1)
+        job.data = read_regular_file(job.path, job.name, limit)
 
-    def _read_form(
-        self, path: Path, data: bytes, sha: str, now: datetime
-    ) -> tuple[Submission, list[StoredAnswer]]:
-        fmt = sniff(data, path.name)
-        if fmt == "docx":
-            claimed = docx_reader.identify_docx(data, path.name)
+    def _sniff(self, job: _Job) -> None:
+        job.sniffed = examine(job.data, job.name)
+
+    def _known(self, job: _Job) -> Analysis | None:
+        job.sha = hashlib.sha256(job.data).hexdigest()
+        if self.store.submission_by_sha256(job.sha) is not None:
+            return Analysis("known", sha=job.sha)  # a duplicate, or a move a crash interrupted
+        return None
+
+    def _identify(self, job: _Job) -> None:
+        assert job.sniffed is not None
+        if job.sniffed.format == "docx":
+            job.claimed = docx_reader.identify_docx(job.data, job.name)
         else:
-            claimed = pdf_reader.identify_pdf(data, path.name)
-        issued = self._issued(path.name, claimed)
-        layout, version_note = self._layout(issued, now.date())
-        extraction: Extraction
-        if fmt == "docx":
-            extraction = docx_reader.extract_docx(data, path.name, layout)
+            job.claimed = pdf_reader.identify_pdf(job.data, job.name)
+        job.issued = self._issued(job.name, job.claimed)
+        job.layout, version_note = self._layout(job.issued, job.now.date())
+        if version_note:
+            job.warnings.append(version_note)
+
+    def _extract(self, job: _Job) -> None:
+        assert job.sniffed is not None and job.claimed is not None and job.issued is not None
+        if job.sniffed.format == "docx":
+            job.extraction = docx_reader.extract_docx(job.data, job.name, job.layout)
         else:
-            extraction = pdf_reader.extract_pdf(data, path.name, layout)
-        warnings = list(extraction.notes)
-        if not extraction.paper and _reference_only(claimed):
+            job.extraction = pdf_reader.extract_pdf(job.data, job.name, job.layout)
+        job.data = b""  # read: the bytes are not needed any more
+        notes = list(job.extraction.notes)
+        if not job.extraction.paper and _reference_only(job.claimed):
             # Some viewers drop a PDF's metadata on saving: only the reference (hidden
             # field or QR code) is left, like a paper return. Nothing contradicts the
             # ledger, but nothing proves it either: say so.
-            warnings.append(
+            notes.append(
                 "Le logiciel qui a enregistré ce fichier a retiré son identité signée : "
-                f"formulaire reconnu par sa seule référence ({issued.reference}) ; vérifiez "
+                f"formulaire reconnu par sa seule référence ({job.issued.reference}) ; vérifiez "
                 "qu'il s'agit bien du salarié indiqué."
             )
-        elif not extraction.paper:
-            self._check_signature(path.name, claimed, issued)
-        if version_note:
-            warnings.append(version_note)
-        if issued.status == "remplace":
-            warnings.append(
-                f"Ce formulaire ({issued.reference}) avait été remplacé par "
-                f"{issued.replaced_by} ; ses réponses sont enregistrées quand même."
+        elif not job.extraction.paper:
+            self._check_signature(job.name, job.claimed, job.issued)
+        job.warnings[:0] = notes  # the reader's notes first, as they were always shown
+
+    def _validate(self, job: _Job) -> None:
+        assert job.extraction is not None and job.issued is not None and job.layout is not None
+        if job.issued.status == "remplace":
+            job.warnings.append(
+                f"Ce formulaire ({job.issued.reference}) avait été remplacé par "
+                f"{job.issued.replaced_by} ; ses réponses sont enregistrées quand même."
             )
-        answers: list[StoredAnswer] = []
-        if extraction.paper:
-            warnings.append(
+        if job.extraction.paper:
+            job.warnings.append(
                 "Formulaire papier : l'entretien est enregistré, les réponses sont à saisir."
             )
-        else:
-            checked = validate_answers(layout, extraction.answers, today=now.date())
-            answers = checked.answers
-            warnings.extend(checked.warnings)
-        submission = Submission(
+            return
+        checked = validate_answers(job.layout, job.extraction.answers, today=job.now.date())
+        job.answers = checked.answers
+        job.warnings.extend(checked.warnings)
+
+    def _submission(self, job: _Job) -> Submission:
+        issued, extraction = job.issued, job.extraction
+        assert issued is not None and extraction is not None and job.sniffed is not None
+        assert job.sha is not None
+        return Submission(
             reference=issued.reference,
             matricule=issued.matricule,
             form_id=issued.form_id,
             kind=issued.kind,
             campaign=issued.campaign,
             form_version=issued.form_version,
-            received_at=now,
-            source_file=path.name,
-            sha256=sha,
-            format=fmt,
+            received_at=job.now,
+            source_file=job.name,
+            sha256=job.sha,
+            format=job.sniffed.format,
             producer=extraction.producer,
             paper=extraction.paper,
-            warnings=tuple(warnings),
+            warnings=tuple(job.warnings),
             archive_path="",  # chosen by ``commit``, one file at a time
         )
-        return submission, answers
+
+    @contextmanager
+    def _heavy(self, weight: int) -> Iterator[None]:
+        """Hold the workers' shared gate while reading a heavy file; give memory back after."""
+        if weight < HEAVY_BYTES:
+            yield
+            return
+        if self._gate is not None:
+            self._gate.acquire()
+        try:
+            yield
+        finally:
+            if self._gate is not None:
+                self._gate.release()
+            _give_back_memory()
+
+    # --- identity ----------------------------------------------------------------
 
     def _issued(self, name: str, claimed: ClaimedIdentity) -> IssuedForm:
         if not claimed.reference:
@@ -278,6 +402,7 @@ class Inbox:
                 "porte pas de référence (ni dans ses propriétés, ni en QR code).",
                 "Utilisez le formulaire envoyé par les RH (dossier outbox/), rempli sans le "
                 "recopier dans un nouveau document, puis déposez-le à nouveau.",
+                RejectionCode.NOT_A_FORM,
             )
         issued = self.store.issued(claimed.reference)
         if issued is None:
@@ -287,6 +412,7 @@ class Inbox:
                 "ou référence modifiée.",
                 "Vérifiez que le formulaire a bien été émis depuis cet espace (entretien "
                 "generate) ; sinon déposez-le dans l'espace de travail qui l'a émis.",
+                RejectionCode.UNKNOWN_REFERENCE,
             )
         return issued
 
@@ -326,6 +452,7 @@ class Inbox:
                 "espace de travail.",
                 "Demandez au responsable de remplir le formulaire d'origine sans modifier ses "
                 "propriétés, ou réémettez-le (entretien generate --only MATRICULE --force).",
+                RejectionCode.TAMPERED,
             )
 
     def _layout(self, issued: IssuedForm, today: date) -> tuple[FormLayout, str | None]:
@@ -338,6 +465,7 @@ class Inbox:
                 "dans templates/ : impossible de relire les réponses.",
                 f"Remettez le fichier du modèle « {issued.form_id} » dans templates/ puis "
                 "redéposez le formulaire.",
+                RejectionCode.TEMPLATE_MISSING,
             )
         # Laid out as issued: a form for one occasion left out the others' sections.
         occasions = issued.layout_occasions
@@ -353,6 +481,45 @@ class Inbox:
             )
         return self._layouts[key], note
 
+    # --- commit: store, then file away -------------------------------------------
+
+    def _commit(self, path: Path, analysis: Analysis, now: datetime) -> Outcome:
+        name = display_name(path)
+        if analysis.status == "ignored":
+            return Outcome(path, "ignored", analysis.text)
+        if analysis.status == "failed":
+            assert analysis.failure is not None
+            return self._fail(path, analysis.failure, now)
+        if analysis.status == "rejected":
+            code = analysis.code or RejectionCode.UNREADABLE
+            rejection = RejectedFile(analysis.text, analysis.advice, code)
+            return self.reject(path, rejection, sha=analysis.sha, now=now)
+        assert analysis.sha is not None
+        known = self.store.submission_by_sha256(analysis.sha)
+        if known is not None and not known.filed:
+            return self._file_away(path, known, now, recovered=True)
+        if known is not None:
+            return self._duplicate(path, known, analysis.sha, now)
+        if analysis.submission is None:  # known when analysed, gone since: read it again
+            return self.process(path, now=now)
+        # The archive name is chosen here, one file at a time, so that two files of the
+        # same employee analysed side by side can never be given the same name.
+        submission = replace(
+            analysis.submission,
+            archive_path=self._archive_path(path, analysis.submission, now)
+            .relative_to(self.workspace.root)
+            .as_posix(),
+        )
+        try:
+            self.store.record_submission(submission, list(analysis.answers), now=now)
+        except sqlite3.IntegrityError:
+            # Another process (the watcher, a second « entretien ingest ») stored these
+            # very bytes between our check and our write: it also files the document.
+            return Outcome(path, "ignored", f"ignoré  {name} (traité par un autre processus)")
+        stored = self.store.submission_by_sha256(analysis.sha)
+        assert stored is not None
+        return self._file_away(path, stored, now, recovered=False)
+
     def _archive_path(self, path: Path, submission: Submission, now: datetime) -> Path:
         folder = (
             self.workspace.root
@@ -363,60 +530,325 @@ class Inbox:
         stem = f"{safe_filename(path.stem)}-{now:%Y%m%d-%H%M%S}"
         suffix = path.suffix.lower() if path.suffix.lower() in (".docx", ".pdf") else ""
         candidate, n = folder / f"{stem}{suffix}", 1
-        while candidate.exists():
+        while os.path.lexists(candidate):
             n += 1
             candidate = folder / f"{stem}-{n}{suffix}"
         return candidate
 
-    # --- filing ----------------------------------------------------------------
-
     def _file_away(
         self, path: Path, submission: Submission, now: datetime, *, recovered: bool
     ) -> Outcome:
+        """Move a stored file into the archive; its answers are safe whatever happens here."""
+        name = display_name(path)
         target = self.workspace.root / submission.archive_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        path.replace(target)  # one rename: the file is in one place or the other
-        assert submission.id is not None
-        self.store.mark_filed(submission.id, now=now)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            move_new(path, target)  # claimed exclusively: never over another file
+            assert submission.id is not None
+            self.store.mark_filed(submission.id, now=now)
+        except FileNotFoundError as exc:
+            if not os.path.lexists(path):  # another process filed it meanwhile
+                return Outcome(path, "ignored", f"ignoré  {name} (traité par un autre processus)")
+            return self._fail(path, Failure.of(exc, self.workspace.root), now, stored=True)
+        except Exception as exc:
+            return self._fail(path, Failure.of(exc, self.workspace.root), now, stored=True)
+        _forget_inbox_note(path)
         note = " (reprise après interruption)" if recovered else ""
         extra = f" ; {len(submission.warnings)} remarque(s)" if submission.warnings else ""
         paper = " [papier]" if submission.paper else ""
         return Outcome(
             path,
             "ok",
-            f"OK      {path.name}{note} → {submission.archive_path} "
+            f"OK      {name}{note} → {submission.archive_path} "
             f"({submission.reference}{paper}){extra}",
             submission.reference,
             target,
             submission.warnings,
         )
 
-    def _reject(
-        self, path: Path, rejection: RejectedFile, sha: str | None, now: datetime
-    ) -> Outcome:
-        folder = self.workspace.root / "rejected"
-        folder.mkdir(parents=True, exist_ok=True)
-        target, n = folder / path.name, 1
-        # A reason note without its file is what a kill between the two writes leaves:
-        # that name is free again and the note is rewritten.
-        while target.exists():
-            n += 1
-            target = folder / f"{path.stem}-{n}{path.suffix}"
-        note = target.with_name(target.name + ".txt")
-        note.write_text(
-            f"Fichier : {path.name}\nReçu le : {now:%d/%m/%Y à %H:%M}\n\n"
-            f"Pourquoi il est mis de côté :\n{rejection.reason}\n\nQue faire :\n"
-            f"{rejection.advice}\n",
-            encoding="utf-8",
+    def _recover_one(self, submission: Submission, source: Path, now: datetime) -> Outcome | None:
+        archived = self.workspace.root / submission.archive_path
+        if not os.path.lexists(archived) and _same_file(source, submission.sha256):
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            move_new(source, archived)
+        if not archived.exists():
+            return None  # neither here nor there yet: ``process`` will find it in the inbox
+        if _same_file(source, submission.sha256) and _same_file(archived, submission.sha256):
+            source.unlink()  # a copy into another file system killed before the removal
+        assert submission.id is not None
+        self.store.mark_filed(submission.id, now=now)
+        _forget_inbox_note(source)
+        return Outcome(
+            source,
+            "ok",
+            f"OK      {submission.source_file} (reprise après interruption) → "
+            f"{submission.archive_path}",
+            submission.reference,
+            archived,
         )
+
+    # --- setting aside: duplicates, rejections, failures ---------------------------
+
+    def reject(
+        self, path: Path, rejection: RejectedFile, *, sha: str | None, now: datetime
+    ) -> Outcome:
+        """Record a rejection: the file and its reason note into ``rejected/``, the code stored.
+
+        The one place a rejection is recorded, so that the note, the audit log
+        (code and French sentence) and the line shown always agree.
+        """
+        name = display_name(path)
+
+        def note(new_name: str) -> str:
+            return _note_text(
+                name,
+                new_name,
+                now,
+                why=rejection.reason,
+                todo=rejection.advice,
+                code=rejection.code,
+            )
+
         try:
-            path.replace(target)
+            target, reason = set_aside(path, self.rejected_dir, note)
         except FileNotFoundError:
-            with suppress(OSError):
-                note.unlink()
-            return Outcome(path, "ignored", f"ignoré  {path.name} (disparu entre-temps)")
-        self.store.log_event("rejete", path.name, now=now, sha256=sha, detail=rejection.reason)
-        return Outcome(path, "rejected", f"REJETÉ  {path.name} : {rejection.reason}", None, target)
+            return Outcome(path, "ignored", f"ignoré  {name} (disparu entre-temps)")
+        _forget_inbox_note(path)
+        _LOGGER.info("rejected %s (%s): %s", name, rejection.code, rejection.reason)
+        self._audit("rejete", name, now, sha=sha, detail=rejection.reason, code=rejection.code)
+        return Outcome(
+            path,
+            "rejected",
+            f"REJETÉ  {name} : {rejection.reason}",
+            destination=target,
+            code=rejection.code,
+            note=reason,
+        )
+
+    def _duplicate(self, path: Path, known: Submission, sha: str, now: datetime) -> Outcome:
+        name = display_name(path)
+        why = (
+            f"déjà reçu le {known.received_at:%d/%m/%Y à %H:%M} (formulaire {known.reference}, "
+            f"fichier {known.source_file}) : doublon exact, non compté une deuxième fois."
+        )
+
+        def note(new_name: str) -> str:
+            return _note_text(
+                name,
+                new_name,
+                now,
+                why=f"{name} a été {why}",
+                todo="Rien à faire : les réponses sont déjà enregistrées ; vous pouvez supprimer "
+                "ce fichier et cette note. Pour corriger un formulaire, déposez la version "
+                "modifiée.",
+                title="Déjà reçu",
+            )
+
+        try:
+            target, reason = set_aside(path, self.rejected_dir, note)
+        except FileNotFoundError:
+            return Outcome(path, "ignored", f"ignoré  {name} (disparu entre-temps)")
+        _forget_inbox_note(path)
+        self._audit("doublon", name, now, sha=sha, detail=why, reference=known.reference)
+        return Outcome(
+            path,
+            "duplicate",
+            f"DÉJÀ REÇU  {name} : {why}",
+            known.reference,
+            target,
+            note=reason,
+        )
+
+    def _fail(
+        self, path: Path, failure: Failure, now: datetime, *, stored: bool = False
+    ) -> Outcome:
+        """Record what is not a known rejection; never raises, whatever the disk does.
+
+        A disk or rights problem leaves the file where it is (nothing is lost, a
+        later run finishes it). A bug leaves a log with the traceback and sets
+        the file aside with a note (or leaves it with a note beside it when it
+        cannot be moved, or when its answers are already stored: it must reach
+        the archive, not ``rejected/``).
+        """
+        name = display_name(path)
+        if failure.problem is not None:
+            return self._fail_on_storage(path, name, failure, now, stored=stored)
+        # The traceback goes to a log file of its own, not to the user's terminal.
+        _LOGGER.debug("processing %s failed:\n%s", name, failure.detail)
+        log = self._write_log(name, failure, now)
+        shown_log = _shown(log, self.workspace.root) if log else None
+        why = (
+            f"Une erreur inattendue s'est produite en traitant {name} ({failure.kind}) : ce "
+            "n'est pas forcément la faute du fichier."
+        )
+        todo = (
+            "Signalez l'erreur au support"
+            + (f" en joignant le fichier {shown_log}" if shown_log else "")
+            + " ; une fois l'outil corrigé, redéposez ce fichier dans inbox/."
+        )
+        if stored:
+            why += " Ses réponses sont enregistrées, mais il n'a pas pu être rangé."
+            todo = (
+                "Signalez l'erreur au support"
+                + (f" en joignant le fichier {shown_log}" if shown_log else "")
+                + " ; laissez ce fichier dans inbox/ : il sera rangé au prochain passage."
+            )
+        target = note = None
+        if not stored:
+            try:
+                target, note = set_aside(
+                    path,
+                    self.rejected_dir,
+                    lambda new_name: _note_text(name, new_name, now, why=why, todo=todo),
+                )
+            except FileNotFoundError:
+                return Outcome(path, "ignored", f"ignoré  {name} (disparu entre-temps)")
+            except Exception:
+                _LOGGER.debug("setting %s aside failed", name, exc_info=True)
+        if target is None and os.path.lexists(path):
+            note = _leave_note(
+                path, _note_text(name, path.name, now, why=why, todo=todo, here=True)
+            )
+        where = (
+            f"mis de côté dans rejected/{display_name(target)}"
+            if target is not None
+            else "laissé dans son dossier" + (" avec une note à côté" if note else "")
+        )
+        details = f" ; détails pour le support : {shown_log}" if shown_log else ""
+        message = f"ÉCHEC   {name} : erreur inattendue ({failure.kind}), {where}{details}."
+        self._audit("echec", name, now, detail=message)
+        return Outcome(path, "failed", message, destination=target, note=note, log=log)
+
+    def _fail_on_storage(
+        self, path: Path, name: str, failure: Failure, now: datetime, *, stored: bool
+    ) -> Outcome:
+        assert failure.problem is not None
+        where = f" ({failure.where})" if failure.where else ""
+        fix = _fix_for(failure.problem)
+        kept = (
+            "ses réponses sont enregistrées ; il reste dans son dossier et sera rangé au "
+            "prochain passage"
+            if stored
+            else "rien n'est perdu : le fichier reste dans son dossier"
+        )
+        message = (
+            f"ÉCHEC   {name} : impossible de terminer, {failure.problem}{where} ; {kept}. "
+            f"{fix[0].upper()}{fix[1:]} puis relancez « entretien ingest »."
+        )
+        if failure.says_what_to_do:
+            message = f"ÉCHEC   {name} : {failure.problem} Le fichier reste dans son dossier."
+            fix = "réglez le problème indiqué"
+        _LOGGER.info("%s left in place: %s%s", name, failure.problem, where)
+        text = _note_text(
+            name,
+            path.name,
+            now,
+            why=f"Impossible de terminer : {failure.problem.rstrip('.')}{where}. Le fichier n'est "
+            "pas en cause" + (" et ses réponses sont enregistrées." if stored else "."),
+            todo=f"{fix[0].upper()}{fix[1:]} ; le fichier sera traité au prochain passage "
+            "(entretien ingest, ou tout seul si le service de surveillance tourne).",
+            here=True,
+        )
+        # Moved already, only the database could not note it: no note for a file not there.
+        note = _leave_note(path, text) if os.path.lexists(path) else None
+        self._audit("echec", name, now, detail=message)
+        return Outcome(path, "failed", message, note=note, halt=failure.halt)
+
+    def _write_log(self, name: str, failure: Failure, now: datetime) -> Path | None:
+        text = f"entretien : échec du traitement de {name} le {now:%d/%m/%Y à %H:%M:%S}\n\n"
+        try:
+            return write_log(
+                self.workspace.state_dir / LOGS_FOLDER, "fichier-erreur", text + failure.detail
+            )
+        except OSError:
+            # No log file (disk full?): the traceback is all there is, keep it somewhere.
+            _LOGGER.error("processing %s failed:\n%s", name, failure.detail)
+            return None
+
+    def _audit(
+        self,
+        event: str,
+        name: str,
+        now: datetime,
+        *,
+        sha: str | None = None,
+        detail: str | None = None,
+        reference: str | None = None,
+        code: RejectionCode | None = None,
+    ) -> None:
+        """One line in the audit log; a full disk there must not undo what was done."""
+        try:
+            self.store.log_event(
+                event, name, now=now, sha256=sha, reference=reference, detail=detail, code=code
+            )
+        except (sqlite3.Error, OSError):
+            _LOGGER.info("audit log entry %s for %s lost", event, name, exc_info=True)
+
+
+_FIXES = {
+    "le disque est plein": "libérez de la place sur le disque",
+    "le quota de disque est atteint": "libérez de la place ou faites relever le quota",
+}
+
+
+def _fix_for(problem: str) -> str:
+    """What to do about a storage problem, said to the person who can act."""
+    if problem in _FIXES:
+        return _FIXES[problem]
+    if "droits" in problem or "lecture seule" in problem or "refusé" in problem:
+        return "donnez les droits d'écriture sur ce dossier (ou remettez le disque en écriture)"
+    if "occupée" in problem:
+        return "fermez le programme qui utilise la base (ou attendez la fin de son travail)"
+    return "vérifiez le disque ou la connexion au partage réseau"
+
+
+def _note_text(
+    name: str,
+    new_name: str,
+    now: datetime,
+    *,
+    why: str,
+    todo: str,
+    code: RejectionCode | None = None,
+    title: str = "Pourquoi il est mis de côté",
+    here: bool = False,
+) -> str:
+    """The reason note HR opens: which file, when, why, what to do.
+
+    ``new_name`` is the name the file got (raw, maybe not UTF-8), ``name`` the
+    one shown for the original.
+    """
+    shown = os.fsencode(new_name).decode("utf-8", "replace")
+    renamed = "" if here or shown == name else f" (rangé ici sous le nom {shown})"
+    lines = [f"Fichier : {name}{renamed}", f"Reçu le : {now:%d/%m/%Y à %H:%M}"]
+    if code is not None:
+        lines.append(f"Code (pour le support) : {code}")
+    heading = "Pourquoi il n'a pas été traité" if here else title
+    return "\n".join(lines) + f"\n\n{heading} :\n{why}\n\nQue faire :\n{todo}\n"
+
+
+def _leave_note(path: Path, text: str) -> Path | None:
+    """A note beside a file that stays where it is; ``None`` if even that cannot be written."""
+    note = inbox_note(path)
+    try:
+        replace_note(note, text.replace("\x00", ""))
+    except OSError:
+        _LOGGER.info("could not leave a note beside %s", display_name(path), exc_info=True)
+        return None
+    return note
+
+
+def _forget_inbox_note(path: Path) -> None:
+    """The note left by an earlier failed attempt is out of date once the file is handled."""
+    with suppress(OSError):
+        inbox_note(path).unlink()
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 _INBOXES: WeakKeyDictionary[Store, Inbox] = WeakKeyDictionary()
@@ -425,16 +857,17 @@ _INBOXES: WeakKeyDictionary[Store, Inbox] = WeakKeyDictionary()
 def ingest_file(
     workspace: Workspace, store: Store, path: Path, *, now: datetime | None = None
 ) -> Outcome:
-    """Process one file (the watcher's entry point); caches what is loaded once per store."""
+    """Process one file (the watcher's entry point); caches what is loaded once per store.
+
+    Never raises for a file: a problem is a ``failed`` outcome, and a file left
+    in the inbox (disk full, rights) keeps its size and date, so the watcher
+    waits longer before each new try.
+    """
     inbox = _INBOXES.get(store)
     if inbox is None or inbox.workspace.root != workspace.root:
         inbox = _INBOXES[store] = Inbox(workspace, store)
         inbox.recover(now=now)
     return inbox.process(path, now=now)
-
-
-# Below this many files, starting worker processes costs more than it saves.
-PARALLEL_FROM = 24
 
 
 def ingest_paths(
@@ -444,42 +877,156 @@ def ingest_paths(
     *,
     now: datetime | None = None,
     workers: int | None = None,
+    on_outcome: Callable[[Outcome], object] | None = None,
+    failfast: bool = False,
 ) -> IngestReport:
     """Process files and folders (every file below them), in name order.
 
-    Reading and checking a form is CPU work: with many files it runs in one
-    worker process per core, while this process alone writes the database and
-    moves the files, in name order, exactly as a sequential run would.
+    ``on_outcome`` is called with each outcome as soon as it is known, so that
+    a long run shows its progress and a crash of the whole process still leaves
+    the lines of the files done. The run stops early, leaving the next files
+    untouched (``IngestReport.not_processed``), when the workspace itself is the
+    problem (a full disk) or, with ``failfast``, at the first file rejected or
+    failed.
+
+    Reading and checking a form is CPU work: with many files it runs in worker
+    processes, while this process alone writes the database and moves the
+    files, in name order, exactly as a sequential run would.
     """
     now = now or datetime.now()
     inbox = Inbox(workspace, store)
-    report = IngestReport(inbox.recover(now=now))
+    report = IngestReport()
+
+    def emit(outcome: Outcome) -> None:
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    for outcome in inbox.recover(now=now):
+        emit(outcome)
+    files, unreadable = _files(paths, workspace.root)
+    for outcome in unreadable:
+        emit(outcome)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    parallel = workers > 1 and len(files) >= PARALLEL_FROM
+    analyses = _analyse_in_workers(workspace, files, now, workers) if parallel else None
+    try:
+        for index, file in enumerate(files):
+            if analyses is not None:
+                outcome = inbox.commit(file, next(analyses), now=now)
+            else:
+                outcome = inbox.process(file, now=now)
+            emit(outcome)
+            if outcome.halt or (failfast and outcome.status in ("rejected", "failed")):
+                report.not_processed = files[index + 1 :]
+                break
+    finally:
+        if analyses is not None:
+            analyses.close()  # cancels what the workers have not started
+    return report
+
+
+def _files(paths: Iterable[Path], root: Path) -> tuple[list[Path], list[Outcome]]:
+    """Every entry below ``paths``, in name order; links to folders are entries, not followed.
+
+    A folder given by name is walked even if it is a link (the inbox may be a
+    link to a share); inside, nothing is followed. Hidden folders (``.Trash-1000``,
+    ``.git``) are skipped, as the watcher does.
+    """
     files: list[Path] = []
+    problems: list[Outcome] = []
+
+    def walk(folder: Path) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            shown = _shown(folder, root)
+            problems.append(
+                Outcome(
+                    folder,
+                    "failed",
+                    f"ÉCHEC   dossier {display_name(folder)} : impossible d'en lire la liste des "
+                    f"fichiers ({storage_problem(exc) or exc.strerror}) ; ses fichiers n'ont pas "
+                    f"été traités. Donnez le droit de lecture sur {shown} puis relancez.",
+                )
+            )
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    walk(Path(entry.path))
+            else:
+                files.append(Path(entry.path))
+
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
-        elif path.is_file():
+            walk(path)
+        elif os.path.lexists(path):
             files.append(path)
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(files) >= PARALLEL_FROM:
-        with ProcessPoolExecutor(
-            workers, initializer=_start_worker, initargs=(workspace.root, now)
-        ) as pool:
-            analyses = pool.map(_analyse_in_worker, files, chunksize=8)
-            for file, analysis in zip(files, analyses, strict=True):
-                report.outcomes.append(inbox.commit(file, analysis, now=now))
-    else:
-        for file in files:
-            report.outcomes.append(inbox.process(file, now=now))
-    return report
+    return files, problems
+
+
+def _analyse_in_workers(
+    workspace: Workspace, files: list[Path], now: datetime, workers: int
+) -> Generator[Analysis, None, None]:
+    """The analyses of ``files``, in order, computed ``workers`` at a time.
+
+    Only a few files per worker are handed out ahead (memory stays flat
+    whatever the number of files), and one heavy file at a time is read (the
+    gate). A worker that dies (killed for memory, a crash in a C library)
+    breaks the pool: the files it held are analysed again one by one in a
+    fresh process each, so that only the file that kills its reader fails.
+    """
+    context = get_context()
+    gate = context.Semaphore(1)
+    ahead = workers * _AHEAD_PER_WORKER
+    todo = deque(files)
+    pending: deque[tuple[Path, Future[Analysis]]] = deque()
+    pool = _pool(workspace, now, workers, gate)
+    try:
+        while todo or pending:
+            try:
+                while todo and len(pending) < ahead:
+                    pending.append((todo[0], pool.submit(_analyse_in_worker, todo[0])))
+                    todo.popleft()
+                analysis = pending[0][1].result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)
+                held = [file for file, _ in pending]
+                pending.clear()
+                for file in held:
+                    yield _analyse_alone(workspace, file, now)
+                pool = _pool(workspace, now, workers, gate)
+                continue
+            pending.popleft()
+            yield analysis
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(
+    workspace: Workspace, now: datetime, workers: int, gate: Semaphore
+) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        workers, initializer=_start_worker, initargs=(workspace.root, now, gate)
+    )
+
+
+def _analyse_alone(workspace: Workspace, file: Path, now: datetime) -> Analysis:
+    """Analyse one file in a process of its own; a crash there fails that file only."""
+    with _pool(workspace, now, 1, get_context().Semaphore(1)) as pool:
+        try:
+            return pool.submit(_analyse_in_worker, file).result()
+        except BrokenProcessPool as exc:
+            return Analysis("failed", failure=Failure.of(exc, workspace.root))
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(root: Path, now: datetime) -> None:
+def _start_worker(root: Path, now: datetime, gate: Semaphore) -> None:
     workspace = open_workspace(root)
-    _WORKER["inbox"] = Inbox(workspace, Store.open(workspace.database_path))
+    _WORKER["inbox"] = Inbox(workspace, Store.open(workspace.database_path), gate=gate)
     _WORKER["now"] = now
 
 
@@ -501,9 +1048,41 @@ def _reference_only(claimed: ClaimedIdentity) -> bool:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _same_file(path: Path, sha256: str) -> bool:
+    """Is ``path`` a regular file (not a link) holding exactly these bytes?"""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        digest = hashlib.sha256()
+        with os.fdopen(os.open(path, flags), "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return False
+    return digest.hexdigest() == sha256
+
+
+def _give_back_memory() -> None:
+    """Return the memory freed by a big parse to the system (glibc keeps it otherwise).
+
+    lxml builds a document with malloc; freed, those blocks stay in the
+    process (a worker that once read a 10 MB document.xml would keep 150 MB
+    for the rest of the run). Nothing to do where there is no glibc.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None  # musl (Alpine) has no malloc_trim
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()

@@ -69,6 +69,7 @@ class RejectionCode(StrEnum):
     NOT_A_FORM = "not_a_form"  # a readable document without our reference
     UNKNOWN_REFERENCE = "unknown_reference"  # a reference this workspace never issued
     TAMPERED = "tampered"  # the identity does not match the ledger, or its signature fails
+    UNVERIFIED_IDENTITY = "unverified_identity"  # a reference alone, nothing signed: HR decides
     TEMPLATE_MISSING = "template_missing"  # the form definition is gone from templates/
     INVALID_TEMPLATE = "invalid_template"  # the form definition in templates/ is broken
     UNREADABLE = "unreadable"  # a reader said no without a more precise code

@@ -415,3 +415,113 @@ def test_docx_resaved_by_libreoffice_round_trip(
         methods = {a.method for a in store.answers(submission.id)}
     assert submission.producer is not None and submission.producer.startswith("LibreOffice")
     assert methods == {"control_order"}
+
+
+# --- identity that does not verify is never filed under an employee ------------------------
+
+
+def _without_info(pdf: bytes) -> bytes:
+    """The PDF as some viewers save it: fields kept, the signed /Info identity dropped."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter(clone_from=reader)
+    writer._info = None  # type: ignore[assignment]  # pypdf: no /Info dictionary at all
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert b"/EntretienSignature" not in buffer.getvalue()
+    return buffer.getvalue()
+
+
+def _audit_codes(workspace: Workspace) -> list[str | None]:
+    with Store.open(workspace.database_path) as store:
+        rows = store._db.execute("SELECT code FROM audit_log WHERE event = 'rejete'").fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_reference_alone_is_set_aside_until_hr_forces_it(workspace: Workspace) -> None:
+    signed = fill_pdf(issued_file(workspace, "S2", "pdf"), FILLED_TEXT, FILLED_CHECKED)
+    drop(workspace, "sans-identite.pdf", _without_info(signed))
+
+    (outcome,) = ingest(workspace).outcomes
+
+    assert outcome.status == "rejected"
+    assert "son identité signée a été retirée" in outcome.message
+    assert _audit_codes(workspace) == ["unverified_identity"]
+    assert exported(workspace) == []
+    # HR opened it, it is Éloïse's: « entretien ingest --forcer-identite FICHIER ».
+    aside = workspace.root / "rejected" / "sans-identite.pdf"
+    result = CliRunner().invoke(
+        cli, ["-w", str(workspace.root), "ingest", "--forcer-identite", str(aside)]
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = exported(workspace)
+    assert record["matricule"] == "S2"
+    assert "sur décision des RH (--forcer-identite)" in result.output
+    with Store.open(workspace.database_path) as store:
+        (submission,) = store.submissions()
+    assert any("sur décision des RH (--forcer-identite)" in w for w in submission.warnings)
+
+
+def test_another_employees_reference_without_signature_is_not_filed(workspace: Workspace) -> None:
+    """Strip the signed properties and write the next (guessable) reference: not filed."""
+    data = issued_file(workspace, "S2", "docx").read_bytes()
+    custom = zipfile.ZipFile(io.BytesIO(data)).read("docProps/custom.xml")
+    stripped = custom
+    for name in (b"entretien_signature", b"entretien_matricule", b"entretien_type"):
+        stripped = stripped.replace(name, b"autre_" + name[len(b"entretien_") :])
+    for name in (b"entretien_campagne", b"entretien_version"):
+        stripped = stripped.replace(name, b"autre_" + name[len(b"entretien_") :])
+    forged = _rewrite_docx(data, "docProps/custom.xml", custom, stripped)
+    forged = _rewrite_docx(forged, "docProps/custom.xml", b"EA-2026-00002", b"EA-2026-00003")
+    drop(workspace, "autre.docx", forged)
+
+    (outcome,) = ingest(workspace).outcomes
+
+    assert outcome.status == "rejected", outcome.message
+    assert _audit_codes(workspace) in (["unverified_identity"], ["tampered"])
+    assert exported(workspace) == []
+
+
+def test_a_whole_signed_identity_copied_from_another_form_is_refused(
+    workspace: Workspace,
+) -> None:
+    """S2's answers under S3's signed identity: the page still shows S2's matricule."""
+    mine = fill_docx(issued_file(workspace, "S2", "docx"), FILLED_TEXT, FILLED_CHECKED)
+    theirs = issued_file(workspace, "S3", "docx").read_bytes()
+    their_identity = zipfile.ZipFile(io.BytesIO(theirs)).read("docProps/custom.xml")
+    my_identity = zipfile.ZipFile(io.BytesIO(mine)).read("docProps/custom.xml")
+    drop(
+        workspace,
+        "copie.docx",
+        _rewrite_docx(mine, "docProps/custom.xml", my_identity, their_identity),
+    )
+
+    (outcome,) = ingest(workspace).outcomes
+
+    assert outcome.status == "rejected", outcome.message
+    assert "le formulaire affiche le matricule S2" in outcome.message
+    assert "désigne le matricule S3" in outcome.message
+    assert _audit_codes(workspace) == ["tampered"]
+    assert exported(workspace) == []
+
+
+def test_a_form_of_another_workspace_without_its_info_is_not_filed(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Same roster, another installation: its references exist here too, its secret not."""
+    other = tmp_path / "autre-espace"
+    init_workspace(other)
+    other_ws = open_workspace(other)
+    roster = read_roster(tmp_path / "salaries.csv", today=TODAY, extra_columns=["CA réalisé"])
+    with Store.open(other_ws.database_path) as store:
+        store.import_roster(roster, sha256="x", now=datetime(2026, 11, 26, 8))
+        request = GenerationRequest(kind="annuel", campaign="2026", today=TODAY)
+        catalog = load_catalog(other_ws.templates_dir)
+        plan = plan_generation(other_ws, store.current_employees(), catalog, store, request)
+        issue_forms(other_ws, plan, store, now=datetime(2026, 11, 26, 9))
+    foreign = fill_pdf(issued_file(other_ws, "S2", "pdf"), FILLED_TEXT, FILLED_CHECKED)
+    drop(workspace, "autre-espace.pdf", _without_info(foreign))
+
+    (outcome,) = ingest(workspace).outcomes
+
+    assert outcome.status == "rejected"
+    assert exported(workspace) == []

@@ -22,8 +22,18 @@ from entretien_forms.text import count
     help="S'arrêter au premier fichier mis de côté ou en échec ; les suivants restent dans "
     "inbox/ sans être touchés.",
 )
+@click.option(
+    "--forcer-identite",
+    "trust_reference",
+    is_flag=True,
+    help="Rattacher à sa référence un formulaire dont l'identité signée a été retirée, "
+    "après avoir vérifié vous-même qu'il s'agit du bon salarié (à n'utiliser que sur ce "
+    "fichier).",
+)
 @click.pass_obj
-def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool) -> None:
+def ingest(
+    app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_reference: bool
+) -> None:
     """Relire les formulaires remplis (par défaut : tout le dossier inbox/).
 
     Chaque fichier est enregistré puis rangé dans archive/<campagne>/<matricule>/,
@@ -47,6 +57,7 @@ def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool) -> None:
             list(paths) or [workspace.inbox],
             on_outcome=_show,
             failfast=failfast,
+            trust_reference=trust_reference,
         )
     ok, rejected = report.count("ok"), report.count("rejected")
     duplicates, failed = report.count("duplicate"), report.count("failed")

@@ -203,11 +203,19 @@ class Inbox:
     """
 
     def __init__(
-        self, workspace: Workspace, store: Store, *, gate: Semaphore | None = None
+        self,
+        workspace: Workspace,
+        store: Store,
+        *,
+        gate: Semaphore | None = None,
+        trust_reference: bool = False,
     ) -> None:
         self.workspace = workspace
         self.store = store
         self._gate = gate
+        # HR's explicit decision (``ingest --forcer-identite``): a form recognised by its
+        # reference alone is filed under the ledger's employee, with a remark.
+        self.trust_reference = trust_reference
         self._catalog: Catalog | None = None
         self._layouts: dict[tuple[str, str | None, str, tuple[str, ...] | None], FormLayout] = {}
         self._secret: bytes | None = None
@@ -330,16 +338,48 @@ class Inbox:
         notes = list(job.extraction.notes)
         if not job.extraction.paper and _reference_only(job.claimed):
             # Some viewers drop a PDF's metadata on saving: only the reference (hidden
-            # field or QR code) is left, like a paper return. Nothing contradicts the
-            # ledger, but nothing proves it either: say so.
+            # field or QR code) is left. References are numbered in order, so anyone can
+            # write another employee's: nothing signed, nothing filed under an employee,
+            # unless HR, having looked at the file, says so.
+            if not self.trust_reference:
+                raise RejectedFile(
+                    f"{job.name} : son identité signée a été retirée (par le logiciel qui l'a "
+                    f"enregistré, ou à la main) ; il ne porte plus que la référence "
+                    f"{job.issued.reference}, qui ne prouve pas à quel salarié il appartient.",
+                    "Ouvrez le fichier et vérifiez qu'il s'agit bien du formulaire de "
+                    f"{job.issued.matricule} ; si oui, déposez-le avec « entretien ingest "
+                    "--forcer-identite FICHIER », sinon demandez le formulaire d'origine.",
+                    RejectionCode.UNVERIFIED_IDENTITY,
+                )
             notes.append(
-                "Le logiciel qui a enregistré ce fichier a retiré son identité signée : "
-                f"formulaire reconnu par sa seule référence ({job.issued.reference}) ; vérifiez "
-                "qu'il s'agit bien du salarié indiqué."
+                "Identité signée absente : formulaire rattaché à sa seule référence "
+                f"({job.issued.reference}) sur décision des RH (--forcer-identite)."
             )
         elif not job.extraction.paper:
             self._check_signature(job.name, job.claimed, job.issued)
+        if not job.extraction.paper:
+            self._check_shown_identity(job.name, job.extraction, job.issued)
         job.warnings[:0] = notes  # the reader's notes first, as they were always shown
+
+    def _check_shown_identity(self, name: str, extraction: Extraction, issued: IssuedForm) -> None:
+        """The matricule printed in the form must be the one its signed identity names.
+
+        A signed identity copied whole from another form verifies, but the answers
+        are about the employee the page shows: filing them under the other one
+        would put one person's interview in another's file.
+        """
+        shown = extraction.answers.get(SHOWN_MATRICULE)
+        if shown is None or not isinstance(shown.value, str):
+            return
+        if shown.value.strip() and shown.value.strip() != issued.matricule:
+            raise RejectedFile(
+                f"{name} : le formulaire affiche le matricule {shown.value.strip()}, mais son "
+                f"identité signée ({issued.reference}) désigne le matricule {issued.matricule} : "
+                "l'identité d'un autre formulaire y a été recopiée.",
+                "Demandez au responsable le formulaire d'origine de ce salarié, rempli sans "
+                "modifier ses propriétés.",
+                RejectionCode.TAMPERED,
+            )
 
     def _validate(self, job: _Job) -> None:
         assert job.extraction is not None and job.issued is not None and job.layout is not None
@@ -879,6 +919,7 @@ def ingest_paths(
     workers: int | None = None,
     on_outcome: Callable[[Outcome], object] | None = None,
     failfast: bool = False,
+    trust_reference: bool = False,
 ) -> IngestReport:
     """Process files and folders (every file below them), in name order.
 
@@ -894,7 +935,7 @@ def ingest_paths(
     files, in name order, exactly as a sequential run would.
     """
     now = now or datetime.now()
-    inbox = Inbox(workspace, store)
+    inbox = Inbox(workspace, store, trust_reference=trust_reference)
     report = IngestReport()
 
     def emit(outcome: Outcome) -> None:
@@ -908,7 +949,9 @@ def ingest_paths(
     for outcome in unreadable:
         emit(outcome)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    parallel = workers > 1 and len(files) >= PARALLEL_FROM
+    # Forcing an identity is HR's decision on a few files they looked at: done here, in
+    # this process, which holds that decision (the workers do not).
+    parallel = workers > 1 and len(files) >= PARALLEL_FROM and not trust_reference
     analyses = _analyse_in_workers(workspace, files, now, workers) if parallel else None
     try:
         for index, file in enumerate(files):
@@ -1033,6 +1076,11 @@ def _start_worker(root: Path, now: datetime, gate: Semaphore) -> None:
 def _analyse_in_worker(path: Path) -> Analysis:
     inbox: Inbox = _WORKER["inbox"]
     return inbox.analyse(path, now=_WORKER["now"])
+
+
+# The form field that shows the employee's matricule (locked, pre-filled): a form's own
+# content, compared with what its signed identity says.
+SHOWN_MATRICULE = "salarie.matricule"
 
 
 def _reference_only(claimed: ClaimedIdentity) -> bool:

@@ -6,21 +6,34 @@ disagree on details (what a ticked box's state is called, whether a combo
 box keeps the item's value or the text shown, ``\\r`` or ``\\n`` between
 the lines of a text), so values are read leniently.
 
-Reading the fields of the annual form with pypdf takes 30 to 40 ms: its
-object parser reads strings byte by byte, and a form has hundreds of them
-(tooltips, item lists), and opening the file alone takes over a millisecond.
-Most returned forms were saved by a library or a viewer that writes a plain
-cross-reference table and plain objects, so ``_FastSyntax`` reads those with
-a few linear regular expressions (possessive quantifiers: no backtracking)
-in about 3 ms, and gives up on anything else (object streams, encryption, a
-comment or a stream where a value was expected, an offset that does not
-point at its object), which pypdf then reads. Both hand the field walk the
-same plain values, so what is read does not depend on the path taken (the
-tests compare them).
+Anyone can drop a file in the inbox, so the PDF syntax is read by qpdf
+(through pikepdf), a maintained parser that repairs what it can; nothing
+here parses PDF objects by hand, and there is no second reader to fall back
+on. One reader gives one answer for the same logical content, whatever the
+byte layout:
+
+- an object rewritten by an incremental update (a viewer saving in place
+  appends the filled values to the file, as pypdf and PyMuPDF do in the
+  tests) is read in its latest version, as every viewer shows it;
+- a key written twice in one dictionary (two ``/V``, two ``/AcroForm`` in
+  the catalog) counts by its last occurrence: qpdf's rule, and MuPDF's;
+- a field name given to two fields: the first field of the tree holding a
+  value is read;
+- a file qpdf had to repair (a damaged cross-reference table, a duplicate
+  key) is read, with a note asking HR to check its answers.
+
+qpdf parses an object when it is first asked for: identifying a form from
+``/Info`` takes 0.2 ms, reading the annual form's 134 field dictionaries
+about 2 ms, half of it qpdf's parsing (``bench/bench_inbox.py``).
 
 A form printed and scanned, or flattened (a print batch, a "print to PDF"),
 has no fields left: it is identified by the QR code printed on each page
-(``<reference> p<n>/<m>``), and HR types the answers.
+(``<reference> p<n>/<m>``), and HR types the answers. Rendering is the slow
+and the dangerous step: a page of a few kilobytes can ask for millions of
+drawing operations, which pdfium parses before drawing anything. So each
+page is measured first (see ``_PageCost``) and rendered only when its cost
+is bounded, once, at ``SCAN_DPI``; rendering a file stops after
+``SCAN_SECONDS``.
 
 Anything that goes wrong while reading becomes a ``RejectedFile`` with a
 French reason and advice: the inbox must never stop on a hostile or broken
@@ -29,50 +42,40 @@ file, and the person who dropped it must learn what to do.
 
 from __future__ import annotations
 
+import ctypes
 import io
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple
 
+import pikepdf
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 import zxingcpp
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
-from pypdf.generic import (
-    ArrayObject,
-    BooleanObject,
-    ByteStringObject,
-    DictionaryObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-    StreamObject,
-    TextStringObject,
-    create_string_object,
-)
+from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 
-from entretien_forms.errors import RejectedFile
-from entretien_forms.forms.model import Field, FormLayout
+from entretien_forms.errors import RejectedFile, RejectionCode
+from entretien_forms.forms.contract import (
+    CLAIMED_ATTRIBUTES,
+    HIDDEN_FIELD,
+    PDF_INFO_KEYS,
+    combo_options,
+)
+from entretien_forms.forms.model import FormLayout
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
-from entretien_forms.render._pdf_fields import HIDDEN_FIELD
-from entretien_forms.render._pdf_layout import rating_options
 from entretien_forms.text import count
 
 __all__ = ["extract_pdf", "identify_pdf"]
 
-# /Info keys written by render/pdf._info_dict, as ClaimedIdentity attributes.
-_INFO_KEYS = {
-    "EntretienReference": "reference",
-    "EntretienFormId": "form_id",
-    "EntretienFormVersion": "form_version",
-    "EntretienKind": "kind",
-    "EntretienCampaign": "campaign",
-    "EntretienMatricule": "matricule",
-    "EntretienSignature": "signature",
-}
+# /Info keys of the identity a form claims, as ClaimedIdentity attributes (the contract's).
+_INFO_KEYS = {PDF_INFO_KEYS[attribute]: attribute for attribute in CLAIMED_ATTRIBUTES}
 
 # Limits on the work one file may cause. A form has a handful of pages and a
 # few hundred fields; a file far beyond is not a form, or is built to hurt.
@@ -80,20 +83,43 @@ MAX_PAGES = 40  # also the most pages rendered when looking for QR codes
 MAX_FIELD_NODES = 20_000
 MAX_FIELD_DEPTH = 32
 MAX_TEXT_CHARS = 100_000  # a rich-text /V stream longer than this is cut
-_MAX_REFERENCE_HOPS = 8  # "1 0 R" pointing at "2 0 R" pointing at...
-_MAX_XREF_SECTIONS = 64  # incremental updates followed through /Prev
+_MAX_OPTIONS = 1_000  # combo box items looked at to map a shown text back to its value
 # The PDF header may follow some junk, and %%EOF may be followed by some, within
-# 1024 bytes for Acrobat; a little more is allowed here.
+# 1024 bytes for Acrobat; a little more is allowed here. A file without %%EOF
+# near its end is a copy still running or cut short: qpdf would "repair" it into
+# a form missing its last answers, so it is refused instead.
 _HEADER_WINDOW = 1024
 _TRAILER_WINDOW = 2048
 
-# Rendering for QR codes: the code is 2 cm wide, about 25 modules: 150 dpi gives
-# 5 pixels a module; a page where nothing is found is tried again finer, for a
-# faint or skewed scan. Pixel caps keep a hostile page size from eating memory.
-SCAN_DPI = (150.0, 300.0)
+# Rendering for QR codes. The code is 2 cm wide, about 25 modules: 300 dpi gives
+# 12 pixels a module, enough for a faint or skewed scan, and zxing tries smaller
+# scales of the same image by itself. Pixel caps keep a hostile page size from
+# eating memory; SCAN_SECONDS bounds the rendering of a whole file.
+SCAN_DPI = 300.0
+SCAN_SECONDS = 10.0
 _MAX_SIDE_PX = 5000
 _MAX_PIXELS = 16_000_000
 _QR_FORMATS = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+# What pdfium may be asked to parse for one page before it is rendered. Our form's
+# pages draw 7 to 15 kB; pdfium keeps ~400 bytes a drawing operation (~25 bytes
+# of content), so 4 MB of drawing is about 60 MB and a fraction of a second.
+# Form XObjects count as often as they are drawn: 1.7 kB drawing one small form
+# 100,000 times took pdfium 800 MB.
+MAX_PAGE_DRAWING = 4_000_000  # bytes of drawing operators, forms counted per use
+MAX_PAGE_IMAGE_PIXELS = 64_000_000  # an A4 page scanned at 600 dpi has 35 million
+_MAX_ANNOTATIONS = 2_000  # widgets drawn on one page (our forms have 50 at most)
+_MAX_XOBJECTS = 1_000  # images and forms named in one resource dictionary
+_MAX_FORM_DEPTH = 12  # a form drawing a form drawing a form...
+_MAX_PAGE_NODES = 1_000  # nodes of the page tree visited
+_SMALL_STREAM = 4_096  # raw bytes under which any filter's output is small enough
+# Filters that code bytes, not pictures (ISO 32000-1, 7.4): an image (JBIG2, DCT,
+# JPX, CCITT) is never decoded where text or drawing is due.
+_GENERAL_FILTERS = frozenset(
+    Name(f"/{name}")
+    for name in ("FlateDecode", "LZWDecode", "ASCIIHexDecode", "ASCII85Decode", "RunLengthDecode")
+)
+# A Do operator and the name before it (ISO 32000-1, 8.8): counted, never parsed.
+_DO = re.compile(rb"/[^\s/\[\]()<>{}%]*\s*Do(?![^\s/\[\]()<>{}%])")
 
 # References are "<prefix>-<campaign code>-<number>" (identity.format_reference);
 # a QR code of anything else (a supplier's code on a scanned page) is ignored.
@@ -118,6 +144,7 @@ def _not_a_pdf(name: str) -> RejectedFile:
         f"« {name} » n'est pas un fichier PDF lisible (son contenu ne commence pas comme un PDF).",
         "Déposez le formulaire PDF tel que votre lecteur PDF l'a enregistré, ou le scan du "
         "formulaire papier enregistré au format PDF.",
+        RejectionCode.WRONG_TYPE,
     )
 
 
@@ -127,6 +154,7 @@ def _truncated(name: str) -> RejectedFile:
         "interrompu).",
         "Enregistrez ou copiez de nouveau le fichier, attendez la fin de la copie, puis "
         "redéposez-le.",
+        RejectionCode.DAMAGED,
     )
 
 
@@ -134,6 +162,7 @@ def _corrupt(name: str) -> RejectedFile:
     return RejectedFile(
         f"« {name} » est un fichier PDF endommagé : il ne peut pas être lu.",
         "Ouvrez-le dans votre lecteur PDF, enregistrez-le de nouveau, puis redéposez-le.",
+        RejectionCode.DAMAGED,
     )
 
 
@@ -142,6 +171,7 @@ def _password(name: str) -> RejectedFile:
         f"« {name} » est protégé par un mot de passe : il ne peut pas être lu.",
         "Ouvrez-le avec son mot de passe, enregistrez une copie sans mot de passe, puis déposez "
         "cette copie.",
+        RejectionCode.ENCRYPTED,
     )
 
 
@@ -150,6 +180,7 @@ def _encrypted(name: str) -> RejectedFile:
         f"« {name} » est chiffré d'une façon qui ne peut pas être lue ici.",
         "Ouvrez-le dans votre lecteur PDF, enregistrez une copie sans protection (ni mot de "
         "passe ni chiffrement), puis déposez cette copie.",
+        RejectionCode.ENCRYPTED,
     )
 
 
@@ -159,6 +190,7 @@ def _too_many_pages(name: str, pages: int) -> RejectedFile:
         f"quelques-unes, et au plus {MAX_PAGES} pages sont lues par fichier.",
         "Déposez chaque formulaire dans un fichier à part : scannez les formulaires papier "
         "salarié par salarié.",
+        RejectionCode.TOO_LARGE,
     )
 
 
@@ -167,6 +199,7 @@ def _broken_form(name: str) -> RejectedFile:
         f"« {name} » contient un formulaire endommagé : ses champs ne peuvent pas être lus.",
         "Ouvrez le formulaire dans votre lecteur PDF, vérifiez les réponses, enregistrez-le de "
         "nouveau, puis redéposez-le.",
+        RejectionCode.DAMAGED,
     )
 
 
@@ -176,7 +209,15 @@ def _several_forms(name: str, references: list[str]) -> RejectedFile:
         f"{', '.join(references)}).",
         "Scannez le formulaire de chaque salarié dans un fichier à part, puis déposez chaque "
         "fichier.",
+        RejectionCode.AMBIGUOUS,
     )
+
+
+_SCAN_ADVICE = (
+    "Déposez le formulaire PDF envoyé par les RH, rempli tel quel. Pour un formulaire "
+    "papier, imprimez-le depuis le PDF d'origine sans le redimensionner, laissez le code "
+    "QR en haut de chaque page visible et propre, et scannez-le à 200 ppp (dpi) au moins."
+)
 
 
 def _not_a_form(name: str, has_fields: bool) -> RejectedFile:
@@ -188,18 +229,41 @@ def _not_a_form(name: str, has_fields: bool) -> RejectedFile:
     return RejectedFile(
         f"« {name} » n'est pas reconnu comme un formulaire d'entretien : {what}, et aucun "
         "code QR de formulaire n'a été trouvé sur ses pages.",
-        "Déposez le formulaire PDF envoyé par les RH, rempli tel quel. Pour un formulaire "
-        "papier, imprimez-le depuis le PDF d'origine sans le redimensionner, laissez le code "
-        "QR en haut de chaque page visible et propre, et scannez-le à 200 ppp (dpi) au moins.",
+        _SCAN_ADVICE,
+        RejectionCode.NOT_A_FORM,
     )
+
+
+def _too_heavy(name: str, skipped: int, pages: int) -> RejectedFile:
+    if skipped == pages:
+        which = "ses pages sont trop lourdes à afficher (dessins ou images démesurés)"
+        elsewhere = ""
+    else:
+        verb = "est trop lourde" if skipped == 1 else "sont trop lourdes"
+        which = f"{skipped} de ses {pages} pages {verb} à afficher (dessins ou images démesurés)"
+        elsewhere = ", et aucun code n'a été trouvé sur les autres"
+    return RejectedFile(
+        f"« {name} » n'a pas pu être lu comme un formulaire papier scanné : {which} pour y "
+        f"chercher le code QR du formulaire{elsewhere}.",
+        "Pour un formulaire papier, scannez-le de nouveau en 200 à 300 ppp (dpi), en noir et "
+        "blanc ou en niveaux de gris, puis déposez ce scan ; sinon, déposez le formulaire PDF "
+        "envoyé par les RH, rempli tel quel.",
+        RejectionCode.TOO_LARGE,
+    )
+
+
+_REPAIRED = (
+    "Le fichier PDF était endommagé et a été réparé à la lecture : vérifiez que les réponses "
+    "enregistrées sont complètes."
+)
+_DUPLICATE_KEYS = (
+    "Le fichier PDF écrit deux fois certaines valeurs (une même clé répétée dans un objet) : "
+    "la dernière écrite est retenue, comme dans les lecteurs PDF ; vérifiez les réponses."
+)
 
 
 class _Malformed(Exception):
     """The field tree is not a tree (loop, shared node, too deep, not a list)."""
-
-
-class _Unsupported(Exception):
-    """The fast reader does not handle this file: pypdf reads it instead."""
 
 
 class _Unreadable(Exception):
@@ -212,42 +276,20 @@ class _Unreadable(Exception):
 def identify_pdf(data: bytes, name: str) -> ClaimedIdentity:
     """Who the PDF says it is: /Info and the hidden field; the QR codes only for paper.
 
-    The pages are rendered only when the file carries no identity at all (a
-    scan, a flattened form), since rendering is a hundred times slower.
+    /Info alone answers for nearly every digital form, without walking the
+    fields (``extract_pdf`` does that next). The pages are rendered only when
+    the file carries no identity at all (a scan, a flattened form), since
+    rendering is a hundred times slower.
     """
-    quick = _info_identity(data)
-    if quick is not None:
-        return quick
-    contents = _read(data, name, None)
+    with _opened(data, name) as pdf:
+        identity = _identity(_info(pdf), None)
+        if identity.reference is not None:
+            return identity
+        contents = _read(pdf, name, None)
     identity = contents.identity()
     if identity.reference is not None:
         return identity
     return ClaimedIdentity(reference=_paper(data, name, contents).reference)
-
-
-def _info_identity(data: bytes) -> ClaimedIdentity | None:
-    """The identity in /Info alone, read without walking the fields: the common case.
-
-    Reading the fields costs most of a read and ``extract_pdf`` does it anyway;
-    anything unusual (no /Info reference, a file the fast reader declines)
-    returns None and takes the full path, which decides and explains.
-    """
-    if b"%PDF-" not in data[:_HEADER_WINDOW] or b"%%EOF" not in data[-_TRAILER_WINDOW:]:
-        return None
-    try:
-        syntax = _FastSyntax(data)
-        info = syntax.resolve(syntax.trailer.get(b"/Info"))
-        if not isinstance(info, Mapping):
-            return None
-        values: dict[str, str | None] = {}
-        for key, attribute in _INFO_KEYS.items():
-            value = _plain_text(syntax.resolve(info.get(b"/" + key.encode())))
-            values[attribute] = value.strip() if value and value.strip() else None
-    except Exception:  # the fast reader declines: the full path decides
-        return None
-    if values["reference"] is None:
-        return None
-    return ClaimedIdentity(**values)
 
 
 def extract_pdf(data: bytes, name: str, layout: FormLayout | None) -> Extraction:
@@ -256,7 +298,8 @@ def extract_pdf(data: bytes, name: str, layout: FormLayout | None) -> Extraction
     ``layout`` (when the form is known) maps a combo box's shown text back to
     its item's value when the file lost the item list.
     """
-    contents = _read(data, name, layout)
+    with _opened(data, name) as pdf:
+        contents = _read(pdf, name, layout)
     identity = contents.identity()
     notes = list(contents.notes)
     hidden = contents.hidden_reference()
@@ -285,6 +328,57 @@ def extract_pdf(data: bytes, name: str, layout: FormLayout | None) -> Extraction
     )
 
 
+# --------------------------------------------------------------------------- opening
+
+
+@contextmanager
+def _opened(data: bytes, name: str) -> Iterator[Pdf]:
+    """The file opened by qpdf; what stops it, or stops reading it, as a rejection.
+
+    The body runs inside: a ``PdfError`` there is an object qpdf could not
+    read even by repairing the file, and the file is refused as damaged.
+    """
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise _not_a_pdf(name)
+    if b"%%EOF" not in data[-_TRAILER_WINDOW:]:
+        raise _truncated(name)
+    with _source(data) as (source, mode):
+        try:
+            pdf = pikepdf.open(source, inherit_page_attributes=False, access_mode=mode)
+        except pikepdf.PasswordError as exc:  # a user password: an empty one does not open it
+            raise _password(name) from exc
+        except pikepdf.PdfError as exc:
+            # qpdf names the encryption dictionary in what it cannot decrypt (an unknown
+            # handler, a newer revision); anything else is a file it could not repair.
+            if "encrypt" in str(exc).lower():
+                raise _encrypted(name) from exc
+            raise _corrupt(name) from exc
+        with pdf:
+            try:
+                yield pdf
+            except pikepdf.PdfError as exc:
+                raise _corrupt(name) from exc
+
+
+@contextmanager
+def _source(data: bytes) -> Iterator[tuple[BinaryIO, pikepdf.AccessMode]]:
+    """The bytes as a file qpdf reads directly, in memory, where the system allows it.
+
+    qpdf reads a Python stream (``BytesIO``) through Python calls, some
+    15,000 seeks, tells and reads for the annual form: a millisecond, as
+    long as the parsing. Memory-mapped, it reads the bytes in place. Linux
+    has anonymous in-memory files (``memfd``); elsewhere, a ``BytesIO``.
+    """
+    make = getattr(os, "memfd_create", None)
+    if make is None:
+        yield io.BytesIO(data), pikepdf.AccessMode.stream
+        return
+    with os.fdopen(make("entretien-pdf", os.MFD_CLOEXEC), "w+b") as file:
+        file.write(data)
+        file.seek(0)
+        yield file, pikepdf.AccessMode.mmap
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -305,10 +399,7 @@ class _Contents:
         return hidden.value.strip()
 
     def identity(self) -> ClaimedIdentity:
-        values = {attribute: self.info.get(key) for key, attribute in _INFO_KEYS.items()}
-        if values["reference"] is None:
-            values["reference"] = self.hidden_reference()
-        return ClaimedIdentity(**values)
+        return _identity(self.info, self.hidden_reference())
 
     def producer(self) -> str | None:
         """What saved the file last, as it says: "Producer (Creator)" when they differ."""
@@ -318,552 +409,203 @@ class _Contents:
         return producer or creator
 
 
-def _read(data: bytes, name: str, layout: FormLayout | None) -> _Contents:
-    """Read with the fast reader, or with pypdf when the fast one declines the file."""
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise _not_a_pdf(name)
-    if b"%%EOF" not in data[-_TRAILER_WINDOW:]:
-        raise _truncated(name)
-    try:
-        return _contents(_FastSyntax(data), layout)
-    except Exception:  # anything unexpected in the fast path: pypdf decides
-        pass
-    syntax = _open_with_pypdf(data, name)
-    try:
-        return _contents(syntax, layout)
-    except _Malformed as exc:
-        raise _broken_form(name) from exc
-    except DependencyError as exc:  # AES needs a crypto library pypdf did not find
-        raise _encrypted(name) from exc
-    except Exception as exc:  # pypdf raises many kinds on a broken file
-        raise _corrupt(name) from exc
+def _identity(info: dict[str, str], hidden: str | None) -> ClaimedIdentity:
+    values = {attribute: info.get(key) for key, attribute in _INFO_KEYS.items()}
+    if values["reference"] is None:
+        values["reference"] = hidden
+    return ClaimedIdentity(**values)
 
 
-def _open_with_pypdf(data: bytes, name: str) -> _PypdfSyntax:
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        encrypted = reader.is_encrypted
-    except DependencyError as exc:  # AES needs a crypto library pypdf did not find
-        raise _encrypted(name) from exc
-    except Exception as exc:
-        raise _corrupt(name) from exc
-    if encrypted:
-        try:
-            opened = reader.decrypt("")
-        except Exception as exc:  # AES without a crypto library, a broken /Encrypt
-            raise _encrypted(name) from exc
-        if opened == PasswordType.NOT_DECRYPTED:
-            raise _password(name)
-    return _PypdfSyntax(reader)
-
-
-def _contents(syntax: _Syntax, layout: FormLayout | None) -> _Contents:
-    root = syntax.resolve(syntax.trailer.get(b"/Root"))
-    if not isinstance(root, Mapping):
-        raise _Unsupported("no document catalog")
-    info = syntax.resolve(syntax.trailer.get(b"/Info"))
+def _info(pdf: Pdf) -> dict[str, str]:
+    """The document information dictionary's texts we use, stripped, empty ones left out."""
+    info = pdf.trailer.get("/Info")
+    if not isinstance(info, Dictionary):
+        return {}
     texts = {}
-    if isinstance(info, Mapping):
-        for key in (*_INFO_KEYS, "Producer", "Creator"):
-            value = _plain_text(syntax.resolve(info.get(b"/" + key.encode())))
+    for key in (*_INFO_KEYS, "Producer", "Creator"):
+        if f"/{key}" in info:
+            value = _text(info[f"/{key}"])
             if value is not None and value.strip():
                 texts[key] = value.strip()
-    answers, terminals, notes = _read_fields(syntax, root, layout)
-    pages = syntax.resolve(root.get(b"/Pages"))
-    total = syntax.resolve(pages.get(b"/Count")) if isinstance(pages, Mapping) else None
+    return texts
+
+
+def _read(pdf: Pdf, name: str, layout: FormLayout | None) -> _Contents:
+    root = pdf.trailer.get("/Root")
+    if not isinstance(root, Dictionary):
+        raise _corrupt(name)
+    try:
+        answers, terminals, notes = _read_fields(root, layout)
+    except _Malformed as exc:
+        raise _broken_form(name) from exc
+    pages = root.get("/Pages")
+    # pikepdf gives PDF integers as Python ints; its type hints say Object.
+    total: object = pages.get("/Count") if isinstance(pages, Dictionary) else None
     declared = total if isinstance(total, int) and not isinstance(total, bool) else 0
-    return _Contents(texts, answers, terminals, declared, notes)
+    return _Contents(_info(pdf), answers, terminals, declared, notes + _repairs(pdf))
+
+
+def _repairs(pdf: Pdf) -> list[str]:
+    """A note when qpdf warned while reading: it repaired something, so HR checks.
+
+    qpdf's warnings are English sentences for developers; their words only
+    choose ours. A warning qpdf itself calls "a common error handled
+    correctly" (pypdf's incremental updates omit their own cross-reference
+    entry) changes nothing read and is not worth HR's attention.
+    """
+    warnings = [w for w in pdf.get_warnings() if "handled correctly" not in w]
+    if not warnings:
+        return []
+    if all("duplicated key" in warning for warning in warnings):
+        return [_DUPLICATE_KEYS]
+    return [_REPAIRED]
 
 
 # --------------------------------------------------------------------------- plain values
 
 
-class _Name(str):
-    """A PDF name, without its slash."""
-
-    __slots__ = ()
-
-
-class _Ref(NamedTuple):
-    """An indirect reference (the fast reader leaves generations to the xref table)."""
-
-    number: int
-    generation: int = 0
-
-
-class _Stream:
-    """A stream object's decoded data (only pypdf decodes them)."""
-
-    def __init__(self, read: Callable[[], bytes]) -> None:
-        self._read = read
-
-    def text(self) -> str:
-        data = self._read()[: MAX_TEXT_CHARS * 2]
-        if data.startswith((b"\xfe\xff", b"\xff\xfe")):
-            return data.decode("utf-16", errors="replace")
-        return data.decode("utf-8", errors="replace")
-
-
-class _Syntax(Protocol):
-    """A parsed PDF handing out plain values: ``_Name``, ``str``, numbers, lists, mappings."""
-
-    @property
-    def trailer(self) -> Mapping[bytes, object]: ...
-
-    def load(self, reference: _Ref) -> object: ...
-
-    def resolve(self, value: object) -> object: ...
-
-
-def _resolve(syntax: _Syntax, value: object) -> object:
-    hops = 0
-    while isinstance(value, _Ref):
-        hops += 1
-        if hops > _MAX_REFERENCE_HOPS:
-            return None
-        value = syntax.load(value)
-    return value
-
-
-def _plain_text(value: object) -> str | None:
+def _text(value: object) -> str | None:
     """A string, name or number as text; ``None`` for anything else."""
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, String):
+        return str(value)  # PDFDocEncoding, or UTF-16 / UTF-8 after a byte order mark
+    if isinstance(value, Name):  # str() raises on a name that is not UTF-8
+        return bytes(value)[1:].decode("utf-8", errors="replace")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
         return str(value)
     return None
 
 
-# --------------------------------------------------------------------------- pypdf syntax
+def _decoded(stream: Stream, limit: int) -> bytes | None:
+    """A stream's data, decoded, at most ``limit + 1`` bytes; ``None`` when it cannot be.
 
-
-class _PypdfSyntax:
-    """pypdf's objects as plain values: slow, but reads any PDF pypdf can repair."""
-
-    def __init__(self, reader: PdfReader) -> None:
-        self._reader = reader
-        self.trailer = _PypdfDict(reader.trailer)
-
-    def load(self, reference: _Ref) -> object:
-        number, generation = reference
-        return _from_pypdf(
-            self._reader.get_object(IndirectObject(number, generation, self._reader))
-        )
-
-    def resolve(self, value: object) -> object:
-        return _resolve(self, value)
-
-
-class _PypdfDict(Mapping[bytes, object]):
-    """A pypdf dictionary under the fast reader's keys: names as bytes, with the slash."""
-
-    def __init__(self, dictionary: DictionaryObject) -> None:
-        self._dictionary = dictionary
-
-    def __getitem__(self, key: bytes) -> object:
-        return _from_pypdf(self._dictionary.raw_get(key.decode("utf-8", errors="replace")))
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, bytes) and key.decode("utf-8", errors="replace") in self._dictionary
-
-    def __iter__(self) -> Iterator[bytes]:
-        return (str(key).encode("utf-8") for key in self._dictionary)
-
-    def __len__(self) -> int:
-        return len(self._dictionary)
-
-
-def _from_pypdf(value: object) -> object:
-    if isinstance(value, IndirectObject):
-        return _Ref(value.idnum, value.generation)
-    if isinstance(value, NameObject):
-        return _Name(value[1:])
-    if isinstance(value, TextStringObject):
-        return str(value)
-    if isinstance(value, ByteStringObject):  # a string pypdf could not decode
-        return bytes(value).decode("latin-1")
-    if isinstance(value, BooleanObject):
-        return bool(value)
-    if isinstance(value, NumberObject):
-        return int(value)
-    if isinstance(value, FloatObject):
-        return float(value)
-    if isinstance(value, ArrayObject):
-        return [_from_pypdf(item) for item in value]
-    if isinstance(value, StreamObject):
-        return _Stream(value.get_data)
-    if isinstance(value, DictionaryObject):
-        return _PypdfDict(value)
-    return None  # null, or an object pypdf could not find
-
-
-# --------------------------------------------------------------------------- fast syntax
-
-# The PDF syntax (ISO 32000-1, 7.2 and 7.3) as bytes patterns with possessive
-# quantifiers: each one matches in a single pass, whatever the input.
-_WS = rb"[\x00\t\n\x0c\r ]"
-_REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
-_LITERAL = (  # one level of (nesting) inside; loops unrolled, as regex engines like them
-    rb"\([^()\\]*+(?:(?:\\.|\([^()\\]*+(?:\\.[^()\\]*+)*+\))[^()\\]*+)*+\)"
-)
-_HEX = rb"<[^<>]*+>"
-_NAME_TOKEN = rb"/" + _REGULAR + rb"*+"
-
-
-def _nested(depth: int) -> bytes:
-    """The inside of a dictionary or array, nested ``depth`` levels deep at most."""
-    inner = rb"[^()<>\[\]%]*+(?:(?:" + _LITERAL + rb"|" + _HEX + rb")[^()<>\[\]%]*+)*+"
-    for _ in range(depth):
-        inner = (
-            rb"[^()<>\[\]%]*+(?:(?:" + _LITERAL + rb"|(?:<<|\[)" + inner + rb"(?:>>|\])|"
-            + _HEX + rb")[^()<>\[\]%]*+)*+"
-        )  # fmt: skip
-    return inner
-
-
-# A value: a run of regular characters (number, keyword) with "0 R" after it for
-# a reference, a name, a string, or a whole dictionary or array.
-_VALUE = (
-    rb"(?:" + _REGULAR + rb"++(?:" + _WS + rb"++\d++" + _WS + rb"++R(?!" + _REGULAR + rb"))?+|"
-    + _NAME_TOKEN + rb"|" + _LITERAL + rb"|(?:<<|\[)" + _nested(4) + rb"(?:>>|\])|" + _HEX + rb")"
-)  # fmt: skip
-# One pass over a dictionary's or an array's inside: split() hands the pairs (or
-# items) and what lies between them, which must be white space.
-_PAIRS = re.compile(_WS + rb"*+(" + _NAME_TOKEN + rb")" + _WS + rb"*+(" + _VALUE + rb")", re.S)
-_ITEMS = re.compile(_WS + rb"*+(" + _VALUE + rb")", re.S)
-_WHITE_SPACE = b"\x00\t\n\x0c\r "
-_REFS = re.compile(rb"(?:" + _WS + rb"*+\d++" + _WS + rb"++\d++" + _WS + rb"++R)*+" + _WS + rb"*+")
-_REF_NUMBERS = re.compile(rb"(\d++)" + _WS + rb"++(\d++)" + _WS + rb"++R")
-_HEADER = re.compile(_WS + rb"*+(\d++)" + _WS + rb"++\d++" + _WS + rb"++obj" + _WS + rb"*+")
-_REF = re.compile(rb"(\d++)" + _WS + rb"++(\d++)" + _WS + rb"++R")
-_STARTXREF = re.compile(rb"startxref" + _WS + rb"*+(\d++)" + _WS + rb"*+%%EOF")
-_XREF = re.compile(_WS + rb"*+xref" + _WS + rb"*+")
-_SUBSECTION = re.compile(rb"(\d++) (\d++)[ ]*+(?:\r\n|\r|\n)")
-_ENTRY = re.compile(rb"(\d{10}) \d{5} ([fn])(?: \r| \n|\r\n)")
-_TRAILER = re.compile(_WS + rb"*+trailer" + _WS + rb"*+(<<" + _nested(4) + rb">>)", re.S)
-_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n?|\n)|(.))|\r\n?", re.S)
-_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
-_PLAIN_ASCII = re.compile(rb"[\t\n\r\x20-\x7e]*+")
-_KEYWORDS: dict[bytes, object] = {b"true": True, b"false": False, b"null": None}
-_MISSING = object()
-
-
-class _FastSyntax:
-    """Plain cross-reference tables and plain objects, read with regular expressions.
-
-    Anything else (a cross-reference stream, an object stream, encryption, a
-    stream where a value was expected, an offset that does not point at its
-    object) raises ``_Unsupported``, and pypdf reads the file.
+    qpdf decodes a stream whole, and 20 kB of Flate can inflate to 20 MB: the
+    usual Flate is inflated here with a bound. Another filter (or a chain) is
+    decoded by qpdf only when the stream is small enough for any output to be
+    small; a JBIG2 or DCT image where text is due is not decoded at all.
     """
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._offsets: dict[int, int | None] = {}
-        self._cache: dict[int, object] = {}
-        self._scalars: dict[bytes, object] = {}
-        self.trailer = self._read_xref()
-        if b"/Encrypt" in self.trailer:
-            raise _Unsupported("encrypted")
-
-    def _read_xref(self) -> Mapping[bytes, object]:
-        data = self._data
-        start = data.rfind(b"startxref", max(0, len(data) - _TRAILER_WINDOW))
-        found = _STARTXREF.match(data, start) if start >= 0 else None
-        if found is None:
-            raise _Unsupported("no startxref")
-        offset: int | None = int(found[1])
-        newest: Mapping[bytes, object] | None = None
-        visited: set[int] = set()
-        while offset is not None:
-            if offset in visited or len(visited) >= _MAX_XREF_SECTIONS:
-                raise _Unsupported("looping /Prev")
-            visited.add(offset)
-            trailer = self._xref_section(offset)
-            if b"/XRefStm" in trailer:
-                raise _Unsupported("hybrid file")
-            if newest is None:
-                newest = trailer
-            previous = trailer.get(b"/Prev")
-            offset = previous if isinstance(previous, int) else None
-        assert newest is not None
-        return newest
-
-    def _xref_section(self, offset: int) -> Mapping[bytes, object]:
-        """Record one table's offsets (newer tables come first: older entries do not win)."""
-        data = self._data
-        head = _XREF.match(data, offset)
-        if head is None:
-            raise _Unsupported("not a cross-reference table")
-        position = head.end()
-        while (section := _SUBSECTION.match(data, position)) is not None:
-            first, size = int(section[1]), int(section[2])
-            position = section.end()
-            entries = _ENTRY.findall(data, position, position + 20 * size)
-            if len(entries) != size:
-                raise _Unsupported("irregular cross-reference entries")
-            for number, (where, kind) in enumerate(entries, start=first):
-                self._offsets.setdefault(number, int(where) if kind == b"n" else None)
-            position += 20 * size
-            while data[position : position + 1] in (b" ", b"\r", b"\n"):
-                position += 1
-        trailer = _TRAILER.match(data, position)
-        if trailer is None:
-            raise _Unsupported("no trailer")
-        value = self.convert(trailer[1])
-        if not isinstance(value, Mapping):
-            raise _Unsupported("trailer is not a dictionary")
-        return value
-
-    def load(self, reference: _Ref) -> object:
-        number = reference.number
-        if number in self._cache:
-            return self._cache[number]
-        offset = self._offsets.get(number)
-        value: object = None
-        if offset is not None:
-            data = self._data
-            header = _HEADER.match(data, offset)
-            if header is None or header[1] != b"%d" % number:
-                raise _Unsupported(f"object {number} is not where the table says")
-            start = header.end()
-            end = data.find(b"endobj", start)
-            if end < 0:
-                raise _Unsupported(f"object {number} has no end")
-            if data.startswith(b"<<", start):  # most objects: read in place, without a copy
-                close = data.rfind(b">>", start, end)
-                if close < 0 or data[close + 2 : end].strip(_WHITE_SPACE):
-                    raise _Unsupported(f"object {number} is a stream")
-                value = _RawDict(self, data, start + 2, close)
-            else:
-                value = self.convert(data[start:end].strip(_WHITE_SPACE))
-        self._cache[number] = value
-        return value
-
-    def resolve(self, value: object) -> object:
-        if not isinstance(value, _Ref):
-            return value
-        return _resolve(self, value)
-
-    def convert(self, raw: bytes) -> object:
-        """One value's bytes as a plain value; a stream, or any junk, is unsupported."""
-        # Names, numbers and flags repeat from field to field: each is converted once.
-        value = self._scalars.get(raw, _MISSING)
-        if value is not _MISSING:
-            return value
-        if raw.startswith(b"<<"):
-            if not raw.endswith(b">>"):
-                raise _Unsupported("not a dictionary alone (a stream?)")
-            return _RawDict(self, raw, 2, len(raw) - 2)
-        if raw.startswith(b"["):
-            if not raw.endswith(b"]"):
-                raise _Unsupported("unterminated array")
-            if _REFS.fullmatch(raw, 1, len(raw) - 1):  # /Kids, /Fields: references only
-                return [_Ref(int(n), int(g)) for n, g in _REF_NUMBERS.findall(raw, 1)]
-            parts = _ITEMS.split(raw[1:-1])  # between, item, between, item...
-            if b"".join(parts[::2]).strip(_WHITE_SPACE):
-                raise _Unsupported("junk in an array")
-            return [self.convert(item) for item in parts[1::2]]
-        value = self._scalars[raw] = _scalar(raw)
-        return value
-
-
-def _scalar(raw: bytes) -> object:
-    """A value that is neither a dictionary nor an array."""
-    first = raw[:1]
-    if first == b"/":
-        return _Name(_name_text(raw))
-    if first == b"(":
-        if not raw.endswith(b")"):
-            raise _Unsupported("unterminated string")
-        return _string_text(_unescape(raw[1:-1]))
-    if first == b"<":
-        if not raw.endswith(b">"):
-            raise _Unsupported("unterminated hex string")
-        digits = _NOT_HEX.sub(b"", raw[1:-1])
-        return _string_text(bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode()))
-    if raw in _KEYWORDS:
-        return _KEYWORDS[raw]
-    if raw.endswith(b"R"):
-        reference = _REF.fullmatch(raw)
-        if reference is None:
-            raise _Unsupported("not a value")
-        return _Ref(int(reference[1]), int(reference[2]))
-    if b"." in raw:
-        return float(raw)
-    return int(raw)  # ValueError for junk: the caller falls back to pypdf
-
-
-class _RawDict(Mapping[bytes, object]):
-    """A dictionary whose values are converted when asked for: most never are."""
-
-    def __init__(self, syntax: _FastSyntax, data: bytes, start: int, end: int) -> None:
-        self._syntax = syntax
-        body = data[start:end]
-        parts = _PAIRS.split(body)  # between, key, value, between, key...
-        if b"".join(parts[::3]).strip(_WHITE_SPACE):
-            raise _Unsupported("junk in a dictionary")
-        keys = parts[1::3]
-        if b"#" in body and b"#" in b"".join(keys):  # /A#42 is /AB
-            keys = [_escaped_key(key) for key in keys]
-        self._raw = dict(
-            zip(keys, parts[2::3], strict=True)
-        )  # the last duplicate wins, as in pypdf
-
-    def get(self, key: bytes, default: object = None) -> object:
-        raw = self._raw.get(key)
-        return default if raw is None else self._syntax.convert(raw)
-
-    def __getitem__(self, key: bytes) -> object:
-        return self._syntax.convert(self._raw[key])
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._raw
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-
-def _escaped_key(key: bytes) -> bytes:
-    return b"/" + _name_text(key).encode("utf-8") if b"#" in key else key
-
-
-def _name_text(raw: bytes) -> str:
-    name = raw[1:]
-    if b"#" in name:
-        name = _NAME_ESCAPE.sub(lambda m: bytes.fromhex(m[1].decode()), name)
-    return name.decode("utf-8", errors="replace")
-
-
-def _unescape(raw: bytes) -> bytes:
-    """A literal string's bytes (ISO 32000-1, 7.3.4.2): escapes, line ends, continuations."""
-    if b"\\" not in raw and b"\r" not in raw:
-        return raw
-
-    def replace(match: re.Match[bytes]) -> bytes:
-        octal, continuation, other = match.groups()
-        if octal is not None:
-            return bytes((int(octal, 8) & 0xFF,))
-        if continuation is not None:
-            return b""
-        if other is not None:
-            return _ESCAPED.get(other, other)
-        return b"\n"  # an unescaped line end in a string reads as \n
-
-    return _ESCAPE.sub(replace, raw)
-
-
-def _string_text(data: bytes) -> str:
-    """A string's text as pypdf decodes it: UTF-16 or UTF-8 with a BOM, else PDFDocEncoding."""
-    if _PLAIN_ASCII.fullmatch(data):  # the same in PDFDocEncoding, and much faster
-        return data.decode("ascii")
-    decoded = create_string_object(data)
-    if isinstance(decoded, TextStringObject):
-        return str(decoded)
-    return data.decode("latin-1")
+    filters = stream.get("/Filter")
+    if isinstance(filters, Array) and len(filters) == 1:
+        filters = filters[0]
+    raw = stream.read_raw_bytes()
+    if filters is None:
+        return raw[: limit + 1]
+    if filters == Name.FlateDecode and "/DecodeParms" not in stream:
+        try:
+            return zlib.decompressobj().decompress(raw, limit + 1)
+        except zlib.error:
+            return None
+    chain = list(filters) if isinstance(filters, Array) else [filters]
+    if len(raw) > _SMALL_STREAM or any(f not in _GENERAL_FILTERS for f in chain):
+        return None
+    try:
+        return stream.read_bytes(pikepdf.StreamDecodeLevel.generalized)[: limit + 1]
+    except pikepdf.PdfError:  # data the filter rejects
+        return None
 
 
 # --------------------------------------------------------------------------- form fields
 
 
 class _Terminal(NamedTuple):
-    """One terminal field: full name, inherited type and flags, its dict and widgets."""
+    """One terminal field: full name, inherited type and flags, its dict, keys and widgets."""
 
     name: str
     kind: str | None
     flags: int
-    node: Mapping[bytes, object]
-    widgets: tuple[Mapping[bytes, object], ...]
+    node: Dictionary
+    keys: set[str]
+    widgets: tuple[Dictionary, ...]
 
 
-class _Walk:
-    """Resolves the nodes of the field tree, refusing any node reached twice."""
+class _Node(NamedTuple):
+    """A field node to visit, with what its parents pass down."""
 
-    def __init__(self, syntax: _Syntax) -> None:
-        self.syntax = syntax
-        self._seen: set[object] = set()
-        self._direct: list[object] = []  # kept alive, so that their ids are not reused
-
-    def node(self, item: object) -> Mapping[bytes, object] | None:
-        if isinstance(item, _Ref):
-            key: object = item
-        elif isinstance(item, Mapping):  # a direct dictionary: only one path to it
-            key = id(item)
-            self._direct.append(item)
-        else:
-            return None
-        if key in self._seen:
-            raise _Malformed("node reached twice")
-        self._seen.add(key)
-        resolved = self.syntax.resolve(item)
-        return resolved if isinstance(resolved, Mapping) else None
+    node: Dictionary
+    keys: set[str]  # asked once: qpdf answers a missing key slowly
+    prefix: str
+    kind: str | None
+    flags: int
+    depth: int
 
 
-def _terminals(syntax: _Syntax, fields: object) -> Iterator[_Terminal]:
-    """The terminal fields under ``/AcroForm /Fields``, walked without recursion."""
+def _terminals(fields: object) -> Iterator[_Terminal]:
+    """The terminal fields under ``/AcroForm /Fields``, walked without recursion.
+
+    A node reached twice (a loop, or one node under two parents) makes the
+    tree ambiguous: refused rather than read one way.
+    """
     if fields is None:
         return
-    if not isinstance(fields, list):
+    if not isinstance(fields, Array) or len(fields) > MAX_FIELD_NODES:
         raise _Malformed("/Fields is not an array")
-    walk = _Walk(syntax)
-    stack: list[tuple[Mapping[bytes, object], str, str | None, int, int]] = []
-    for item in reversed(fields):
-        node = walk.node(item)
-        if node is not None:
-            stack.append((node, "", None, 0, 1))
+    seen: set[tuple[int, int]] = set()
+    stack = [_Node(node, keys, "", None, 0, 1) for node, keys in reversed(_nodes(fields, seen))]
     visited = 0
-    resolve = syntax.resolve
     while stack:
-        node, prefix, kind, flags, depth = stack.pop()
+        node, keys, prefix, kind, flags, depth = stack.pop()
         visited += 1
         if visited > MAX_FIELD_NODES or depth > MAX_FIELD_DEPTH:
             raise _Malformed("field tree too large")
-        get = node.get
-        partial = _plain_text(resolve(get(b"/T")))
+        partial = _text(node["/T"]) if "/T" in keys else None
         name = (f"{prefix}.{partial}" if prefix else partial) if partial else prefix
-        field_type = resolve(get(b"/FT"))
-        if isinstance(field_type, _Name):
-            kind = str(field_type)
-        own_flags = resolve(get(b"/Ff"))
-        if isinstance(own_flags, int) and not isinstance(own_flags, bool):
-            flags = own_flags
-        kids = resolve(get(b"/Kids"))
-        field_kids: list[Mapping[bytes, object]] = []
-        widgets: list[Mapping[bytes, object]] = []
-        if kids is not None:
-            if not isinstance(kids, list):
-                raise _Malformed("/Kids is not an array")
-            for item in kids:
-                kid = walk.node(item)
-                if kid is not None:
-                    (field_kids if b"/T" in kid else widgets).append(kid)
+        if "/FT" in keys:
+            field_type = node["/FT"]
+            if isinstance(field_type, Name):
+                kind = _text(field_type)
+        if "/Ff" in keys:
+            own_flags: object = node["/Ff"]  # an int, whatever pikepdf's hints say
+            if isinstance(own_flags, int) and not isinstance(own_flags, bool):
+                flags = own_flags
+        field_kids: list[_Node] = []
+        widgets: list[Dictionary] = []
+        if "/Kids" in keys:
+            kids = node["/Kids"]
+            if not isinstance(kids, Array) or len(kids) > MAX_FIELD_NODES:
+                raise _Malformed("/Kids is not an array, or too long")
+            for kid, kid_keys in _nodes(kids, seen):
+                if "/T" in kid_keys:
+                    field_kids.append(_Node(kid, kid_keys, name, kind, flags, depth + 1))
+                else:
+                    widgets.append(kid)
         if field_kids:
-            stack.extend((kid, name, kind, flags, depth + 1) for kid in reversed(field_kids))
+            stack.extend(reversed(field_kids))
         elif name:
-            yield _Terminal(name, kind, flags, node, tuple(widgets) or (node,))
+            yield _Terminal(name, kind, flags, node, keys, tuple(widgets) or (node,))
+
+
+def _nodes(items: Array, seen: set[tuple[int, int]]) -> list[tuple[Dictionary, set[str]]]:
+    """The dictionaries of a /Fields or /Kids array with their keys, each reached once."""
+    found = []
+    for item in items:
+        if isinstance(item, Dictionary):
+            objgen = item.objgen
+            if objgen != (0, 0):  # a direct dictionary has only one path to it
+                if objgen in seen:
+                    raise _Malformed("node reached twice")
+                seen.add(objgen)
+            found.append((item, item.keys()))
+    return found
 
 
 def _read_fields(
-    syntax: _Syntax, root: Mapping[bytes, object], layout: FormLayout | None
+    root: Dictionary, layout: FormLayout | None
 ) -> tuple[dict[str, RawAnswer], int, list[str]]:
     """Every non-empty terminal field value by full name, the field count, and notes."""
-    form = syntax.resolve(root.get(b"/AcroForm"))
-    if not isinstance(form, Mapping):
+    form = root.get("/AcroForm")
+    if not isinstance(form, Dictionary):
         return {}, 0, []
     answers: dict[str, RawAnswer] = {}
     unreadable: list[str] = []
     combos = _LayoutCombos(layout)
     terminals = 0
-    for terminal in _terminals(syntax, syntax.resolve(form.get(b"/Fields"))):
+    for terminal in _terminals(form.get("/Fields")):
         terminals += 1
         if terminal.name in answers:
             continue
         try:
-            value = _value(syntax, terminal, combos)
+            value = _value(terminal, combos)
         except _Unreadable:
             unreadable.append(terminal.name)
             continue
@@ -892,59 +634,63 @@ class _LayoutCombos:
             return None
         if self._by_field is None:
             self._by_field = {
-                item.id: {display: value for value, display in _options(item)}
+                item.id: {display: value for value, display in combo_options(item)}
                 for item in self._layout.fields
                 if item.type in ("rating", "choice")
             }
         return self._by_field.get(field_id, {}).get(shown)
 
 
-def _options(item: Field) -> tuple[tuple[str, str], ...]:
-    if item.type == "rating":
-        return rating_options(item.scale, item.scale_labels)
-    return tuple((option, option) for option in item.options)
-
-
-def _value(syntax: _Syntax, terminal: _Terminal, combos: _LayoutCombos) -> str | bool | None:
+def _value(terminal: _Terminal, combos: _LayoutCombos) -> str | bool | None:
     """The answer a terminal field holds, ``None`` when empty."""
-    raw = syntax.resolve(terminal.node.get(b"/V"))
+    raw = terminal.node["/V"] if "/V" in terminal.keys else None
     if terminal.kind == "Btn":
         if terminal.flags & _FF_PUSHBUTTON:
             return None
         states = [_state(raw)] if raw is not None else []
-        states += [_state(syntax.resolve(widget.get(b"/AS"))) for widget in terminal.widgets]
+        states += [_state(w["/AS"]) for w in terminal.widgets if "/AS" in w]
         on = [state for state in states if state not in (None, "", _OFF)]
         if terminal.flags & _FF_RADIO:
             return on[0] if on else None
         return bool(on)  # a box is always reported, ticked or not, as the Word reader does
     if terminal.kind == "Tx":
-        return _nonempty(_field_text(syntax, raw))
+        return _nonempty(_field_text(raw))
     if terminal.kind == "Ch":
-        shown = raw if isinstance(raw, list) else [raw]
-        chosen = [_choice(syntax, terminal, _field_text(syntax, item), combos) for item in shown]
+        shown = list(raw) if isinstance(raw, Array) else [raw]
+        chosen = [_choice(terminal, _field_text(item), combos) for item in shown]
         return _nonempty("\n".join(text for text in chosen if text))
     return None  # signature fields and unknown types hold no answer
 
 
 def _state(value: object) -> str | None:
     """A check box state: a name, or a string some libraries write instead."""
-    if isinstance(value, str):  # _Name included
-        return value.strip()
     if value is None:
         return None
+    if isinstance(value, (Name, String)):
+        text = _text(value)
+        return text.strip() if text is not None else None
     raise _Unreadable
 
 
-def _field_text(syntax: _Syntax, value: object) -> str | None:
-    value = syntax.resolve(value)
+def _field_text(value: object) -> str | None:
     if value is None:
         return None
-    if isinstance(value, _Stream):  # rich text value (ISO 32000-1, 12.7.3.4)
-        return value.text()
-    text = _plain_text(value)
+    if isinstance(value, Stream):  # rich text value (ISO 32000-1, 12.7.3.4)
+        return _stream_text(value)
+    text = _text(value)
     if text is None:
         raise _Unreadable
     return text
+
+
+def _stream_text(stream: Stream) -> str:
+    data = _decoded(stream, MAX_TEXT_CHARS * 2)
+    if data is None:
+        raise _Unreadable
+    data = data[: MAX_TEXT_CHARS * 2]
+    if data.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 def _nonempty(text: str | None) -> str | None:
@@ -955,19 +701,17 @@ def _nonempty(text: str | None) -> str | None:
     return text if text.strip() else None
 
 
-def _choice(
-    syntax: _Syntax, terminal: _Terminal, shown: str | None, combos: _LayoutCombos
-) -> str | None:
+def _choice(terminal: _Terminal, shown: str | None, combos: _LayoutCombos) -> str | None:
     """The item's value for a combo's /V: some viewers store the text shown instead."""
     if shown is None:
         return None
-    options = syntax.resolve(terminal.node.get(b"/Opt"))
-    if isinstance(options, list):
-        for option in options:
-            pair = syntax.resolve(option)
-            if isinstance(pair, list) and len(pair) == 2:
-                export = _plain_text(syntax.resolve(pair[0]))
-                display = _plain_text(syntax.resolve(pair[1]))
+    options = terminal.node["/Opt"] if "/Opt" in terminal.keys else None
+    if isinstance(options, Array):
+        for index, pair in enumerate(options):
+            if index >= _MAX_OPTIONS:
+                break
+            if isinstance(pair, Array) and len(pair) == 2:
+                export, display = _text(pair[0]), _text(pair[1])
                 if export is not None and shown in (export, display):
                     return export
     return combos.export(terminal.name, shown) or shown
@@ -1011,14 +755,16 @@ def _paper(data: bytes, name: str, contents: _Contents) -> _Paper:
     if contents.declared_pages > MAX_PAGES:  # refused before pdfium loads a hostile page tree
         raise _too_many_pages(name, contents.declared_pages)
     try:
-        found = _page_codes(data)
+        scan = _scan(data)
     except _TooManyPages as exc:
         raise _too_many_pages(name, exc.pages) from exc
-    except Exception as exc:  # pdfium could not open or render the file
+    except (_PagesUnreadable, pdfium.PdfiumError) as exc:
         raise _corrupt(name) from exc
-    codes = [code for page in found for code in page]
+    codes = [code for page in scan.codes for code in page]
     references = sorted({code.reference for code in codes})
     if not references:
+        if scan.skipped:
+            raise _too_heavy(name, scan.skipped, len(scan.codes))
         raise _not_a_form(name, contents.field_count > 0)
     if len(references) > 1:
         raise _several_forms(name, references)
@@ -1027,7 +773,7 @@ def _paper(data: bytes, name: str, contents: _Contents) -> _Paper:
         reference=references[0],
         pages=tuple(sorted({page for page, _ in numbered})),
         page_count=max((pages for _, pages in numbered), default=None),
-        pages_read=sum(1 for page in found if page),
+        pages_read=sum(1 for page in scan.codes if page),
     )
 
 
@@ -1037,9 +783,23 @@ class _TooManyPages(Exception):
         self.pages = pages
 
 
+class _PagesUnreadable(Exception):
+    """qpdf and pdfium do not see the same pages: the file is not read as a scan."""
+
+
+class _TooHeavy(Exception):
+    """A page whose drawing could not be bounded: it is not rendered."""
+
+
+@dataclass(frozen=True)
+class _Scan:
+    codes: tuple[tuple[_Code, ...], ...]  # our codes, page by page
+    skipped: int  # pages not rendered: too heavy, or past the time budget
+
+
 @lru_cache(maxsize=1)
-def _page_codes(data: bytes) -> tuple[tuple[_Code, ...], ...]:
-    """Our QR codes on each page of ``data``, rendered one page at a time.
+def _scan(data: bytes) -> _Scan:
+    """Our QR codes on each page of ``data``, each page rendered at most once.
 
     Cached for the last file: the inbox identifies a scan, then extracts it,
     and rendering is by far the slowest step of either.
@@ -1049,34 +809,82 @@ def _page_codes(data: bytes) -> tuple[tuple[_Code, ...], ...]:
         pages = len(document)
         if pages > MAX_PAGES:
             raise _TooManyPages(pages)
-        return tuple(_codes_on_page(document, index) for index in range(pages))
+        bounded = _bounded_pages(data)
+        if len(bounded) != pages:
+            raise _PagesUnreadable(f"qpdf sees {len(bounded)} pages, pdfium {pages}")
+        deadline = time.monotonic() + SCAN_SECONDS
+        found: list[tuple[_Code, ...]] = []
+        skipped = 0
+        for index, bounded_page in enumerate(bounded):
+            codes = _codes_on_page(document, index, deadline) if bounded_page else None
+            if codes is None:
+                skipped += 1
+            found.append(codes or ())
+        return _Scan(tuple(found), skipped)
     finally:
         document.close()
 
 
-def _codes_on_page(document: pdfium.PdfDocument, index: int) -> tuple[_Code, ...]:
+def _codes_on_page(
+    document: pdfium.PdfDocument, index: int, deadline: float
+) -> tuple[_Code, ...] | None:
+    """Our codes on one page, rendered once; ``None`` when the time budget ran out."""
+    if time.monotonic() > deadline:
+        return None
     page = document[index]
     try:
         width, height = page.get_size()
         if not (width > 0 and height > 0):
             return ()
-        for dpi in SCAN_DPI:
-            scale = min(
-                dpi / 72,
-                _MAX_SIDE_PX / max(width, height),
-                (_MAX_PIXELS / (width * height)) ** 0.5,
-            )
-            bitmap = page.render(scale=scale, grayscale=True)
-            try:
-                barcodes = zxingcpp.read_barcodes(bitmap.to_pil(), formats=_QR_FORMATS)
-            finally:
-                bitmap.close()
-            codes = tuple(code for code in map(_parse, (b.text for b in barcodes)) if code)
-            if codes:
-                return codes
-        return ()
+        scale = min(
+            SCAN_DPI / 72,
+            _MAX_SIDE_PX / max(width, height),
+            (_MAX_PIXELS / (width * height)) ** 0.5,
+        )
+        bitmap = _render(
+            page, max(1, round(width * scale)), max(1, round(height * scale)), deadline
+        )
+        if bitmap is None:
+            return None
+        try:
+            barcodes = zxingcpp.read_barcodes(bitmap.to_pil(), formats=_QR_FORMATS)
+        finally:
+            bitmap.close()
+        return tuple(code for code in map(_parse, (b.text for b in barcodes)) if code)
     finally:
         page.close()
+
+
+# pdfium asks this between drawing operations whether to pause; pausing past the
+# deadline, the rendering is then abandoned.
+_PAUSE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(pdfium_c.IFSDK_PAUSE))
+
+
+def _render(
+    page: pdfium.PdfPage, width: int, height: int, deadline: float
+) -> pdfium.PdfBitmap | None:
+    """The page in shades of grey, or ``None`` when drawing it outlasted ``deadline``.
+
+    pdfium's progressive rendering, so that a page slow to draw (a few MB of
+    curves can take a minute) is abandoned at the deadline.
+    """
+    bitmap = pdfium.PdfBitmap.new_native(
+        width, height, pdfium_c.FPDFBitmap_Gray, rev_byteorder=False
+    )
+    pdfium_c.FPDFBitmap_FillRect(bitmap.raw, 0, 0, width, height, 0xFFFFFFFF)
+    pause = pdfium_c.IFSDK_PAUSE(version=1)
+    pause.NeedToPauseNow = _PAUSE(lambda _: int(time.monotonic() > deadline))
+    flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_GRAYSCALE
+    status = pdfium_c.FPDF_RenderPageBitmap_Start(
+        bitmap.raw, page.raw, 0, 0, width, height, 0, flags, ctypes.byref(pause)
+    )
+    while status == pdfium_c.FPDF_RENDER_TOBECONTINUED and time.monotonic() <= deadline:
+        status = pdfium_c.FPDF_RenderPage_Continue(page.raw, ctypes.byref(pause))
+    pdfium_c.FPDF_RenderPage_Close(page.raw)
+    if status != pdfium_c.FPDF_RENDER_DONE:
+        bitmap.close()
+        return None
+    return bitmap
 
 
 def _parse(payload: str) -> _Code | None:
@@ -1091,3 +899,164 @@ def _parse(payload: str) -> _Code | None:
     if _BARE_PAYLOAD.fullmatch(payload):
         return _Code(payload, None, None)
     return None
+
+
+# --------------------------------------------------------------------------- page cost
+
+
+def _bounded_pages(data: bytes) -> list[bool]:
+    """For each page (at most ``MAX_PAGES`` + 1), whether its cost to render is bounded."""
+    with _source(data) as (source, mode):
+        try:
+            pdf = pikepdf.open(source, inherit_page_attributes=False, access_mode=mode)
+        except pikepdf.PdfError as exc:
+            raise _PagesUnreadable(str(exc)) from exc
+        with pdf:
+            try:
+                return [_PageCost().bounded(page, resources) for page, resources in _pages(pdf)]
+            except pikepdf.PdfError as exc:
+                raise _PagesUnreadable(str(exc)) from exc
+
+
+def _pages(pdf: Pdf) -> list[tuple[Dictionary, object]]:
+    """The page dictionaries in order, with the resources each inherits.
+
+    Walked here rather than by qpdf's page list, which would copy a page
+    listed a million times: at most ``MAX_PAGES`` + 1 pages are collected.
+    """
+    root = pdf.trailer.get("/Root")
+    top = root.get("/Pages") if isinstance(root, Dictionary) else None
+    if not isinstance(top, Dictionary):
+        return []
+    found: list[tuple[Dictionary, object]] = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Dictionary, object, int]] = [(top, None, 0)]
+    while stack and len(found) <= MAX_PAGES:
+        node, resources, depth = stack.pop()
+        if len(seen) > _MAX_PAGE_NODES or depth > MAX_FIELD_DEPTH or node.objgen in seen:
+            raise _PagesUnreadable("page tree too large or looping")
+        if node.objgen != (0, 0):
+            seen.add(node.objgen)
+        if "/Resources" in node:
+            resources = node["/Resources"]
+        kids = node.get("/Kids")
+        if isinstance(kids, Array):
+            if len(kids) > _MAX_PAGE_NODES:
+                raise _PagesUnreadable("page tree too large")
+            items = [kid for kid in kids if isinstance(kid, Dictionary)]
+            stack.extend((kid, resources, depth + 1) for kid in reversed(items))
+        else:
+            found.append((node, resources))
+    return found
+
+
+class _PageCost:
+    """What pdfium would parse and decode to draw one page, measured without drawing it.
+
+    Drawing: the decoded bytes of the page's content, plus each form XObject
+    as many times as a ``Do`` may draw it (the heaviest form of the resources
+    for every ``Do``: an upper bound), plus the annotations' appearances.
+    Images: the pixels of every image drawn. Counted on the streams qpdf
+    decodes with a bound; nothing here decides what the page shows.
+    """
+
+    def __init__(self) -> None:
+        self._forms: dict[tuple[int, int], int] = {}
+        self._open: set[tuple[int, int]] = set()
+        self._images: set[tuple[int, int]] = set()
+        self._pixels = 0
+
+    def bounded(self, page: Dictionary, resources: object) -> bool:
+        try:
+            drawing = self._contents(page.get("/Contents"), resources)
+            annotations = page.get("/Annots")
+            if isinstance(annotations, Array):
+                if len(annotations) > _MAX_ANNOTATIONS:
+                    return False
+                for annotation in annotations:
+                    if isinstance(annotation, Dictionary):
+                        drawing += self._appearance(annotation)
+                        self._check(drawing)
+        except _TooHeavy:
+            return False
+        return True
+
+    def _check(self, drawing: int) -> None:
+        if drawing > MAX_PAGE_DRAWING or self._pixels > MAX_PAGE_IMAGE_PIXELS:
+            raise _TooHeavy
+
+    def _contents(self, contents: object, resources: object) -> int:
+        streams = list(contents) if isinstance(contents, Array) else [contents]
+        if len(streams) > _MAX_XOBJECTS:
+            raise _TooHeavy
+        drawing = 0
+        for stream in streams:
+            if isinstance(stream, Stream):
+                drawing += self._drawing(stream, resources, 0)
+                self._check(drawing)
+        return drawing
+
+    def _appearance(self, annotation: Dictionary) -> int:
+        appearances = annotation.get("/AP")
+        normal = appearances.get("/N") if isinstance(appearances, Dictionary) else None
+        if isinstance(normal, Stream):
+            return self._form(normal, 0)
+        if isinstance(normal, Dictionary):  # one appearance a state (a check box)
+            if len(normal) > 16:
+                raise _TooHeavy
+            states = [self._form(s, 0) for s in normal.values() if isinstance(s, Stream)]
+            return max(states, default=0)
+        return 0
+
+    def _drawing(self, stream: Stream, resources: object, depth: int) -> int:
+        data = _decoded(stream, MAX_PAGE_DRAWING)
+        if data is None:
+            raise _TooHeavy  # a filter whose output cannot be bounded
+        drawing = len(data)
+        self._check(drawing)
+        uses = sum(1 for _ in _DO.finditer(data))
+        if uses:
+            drawing += uses * self._heaviest(resources, depth)
+        self._check(drawing)
+        return drawing
+
+    def _heaviest(self, resources: object, depth: int) -> int:
+        """The heaviest form XObject of ``resources``; their images counted on the way."""
+        xobjects = resources.get("/XObject") if isinstance(resources, Dictionary) else None
+        if not isinstance(xobjects, Dictionary):
+            return 0
+        if len(xobjects) > _MAX_XOBJECTS:
+            raise _TooHeavy
+        heaviest = 0
+        for key in xobjects.keys():  # noqa: SIM118 (items() decodes every name, and may fail)
+            xobject = xobjects[key]
+            if not isinstance(xobject, Stream):
+                continue
+            subtype = xobject.get("/Subtype")
+            if subtype == Name.Form:
+                heaviest = max(heaviest, self._form(xobject, depth + 1))
+            elif subtype == Name.Image:
+                self._image(xobject)
+        return heaviest
+
+    def _form(self, form: Stream, depth: int) -> int:
+        key = form.objgen
+        if key in self._forms:
+            return self._forms[key]
+        if key in self._open or depth > _MAX_FORM_DEPTH:
+            raise _TooHeavy  # a form drawing itself
+        self._open.add(key)
+        weight = self._drawing(form, form.get("/Resources"), depth)
+        self._open.discard(key)
+        self._forms[key] = weight
+        return weight
+
+    def _image(self, image: Stream) -> None:
+        if image.objgen in self._images:
+            return
+        self._images.add(image.objgen)
+        width: object = image.get("/Width")  # ints, whatever pikepdf's hints say
+        height: object = image.get("/Height")
+        if isinstance(width, int) and isinstance(height, int):
+            self._pixels += max(width, 0) * max(height, 0)
+        self._check(0)

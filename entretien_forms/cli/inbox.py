@@ -31,9 +31,7 @@ from entretien_forms.text import count
     "fichier).",
 )
 @click.pass_obj
-def ingest(
-    app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_reference: bool
-) -> None:
+def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_reference: bool) -> None:
     """Relire les formulaires remplis (par défaut : tout le dossier inbox/).
 
     Chaque fichier est enregistré puis rangé dans archive/<campagne>/<matricule>/,

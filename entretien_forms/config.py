@@ -73,10 +73,13 @@ class CampaignSettings:
 
     Only the employees whose interview falls due within ``horizon_months`` of
     the campaign's start get one: a form nobody has to hold would stay
-    "missing" in the follow-up and hide the ones that matter.
+    "missing" in the follow-up and hide the ones that matter. ``name`` is the
+    current campaign when HR names it ("Automne 2026"); empty, ``campaign.py``
+    decides (the latest issued, else the year).
     """
 
     horizon_months: int = field(default=12, metadata=_key("horizon_mois"))
+    name: str = field(default="", metadata=_key("nom"))
 
 
 @dataclass(frozen=True)

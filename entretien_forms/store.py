@@ -491,6 +491,17 @@ class Store:
         ).fetchone()
         return None if row is None else _issued_from_row(row)
 
+    def latest_campaign(self) -> str | None:
+        """The campaign whose first form was issued last; None before any form is issued.
+
+        Its first form, not its last: issuing one late form for last year's
+        campaign must not make it the current one again.
+        """
+        row = self._db.execute(
+            "SELECT campaign FROM issued_forms GROUP BY campaign ORDER BY MIN(id) DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def record_issued(self, forms: list[IssuedForm]) -> None:
         """Add issued forms to the ledger, marking the forms they replace."""
         with self.transaction() as db:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from entretien_forms.campaign import campaign_to_issue
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.cli.roster import import_roster_file
 from entretien_forms.forms.model import KIND_LABELS, KINDS
@@ -46,7 +47,11 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
     help="Type d'entretien : annuel, professionnel ou etat_des_lieux.",
 )
 @click.option("--form", "form_id", help="Id du formulaire, si plusieurs ont ce type.")
-@click.option("--campaign", help="Nom de la campagne (par défaut : l'année en cours).")
+@click.option(
+    "--campaign",
+    help="Nom de la campagne, par exemple « Automne 2026 » (par défaut : [campagne] nom "
+    "d'entretien.toml, sinon l'année en cours ; jamais la dernière campagne émise).",
+)
 @click.option(
     "--format",
     "formats",
@@ -112,7 +117,7 @@ def generate(
         click.echo("")
     request = GenerationRequest(
         kind=kind,  # type: ignore[arg-type]  # click.Choice guarantees a Kind
-        campaign=campaign or str(today.year),
+        campaign=campaign or campaign_to_issue(workspace.settings, today),
         today=today,
         formats=formats,
         only=only,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from entretien_forms.campaign import current_campaign
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.cli.options import as_of_option
 from entretien_forms.cli.roster import import_roster_file
@@ -19,7 +20,11 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @cli.command()
 @click.option("--roster", "roster", type=_FILE, help="Importer d'abord cette liste des salariés.")
-@click.option("--campaign", help="Campagne du plan de formation (par défaut : l'année en cours).")
+@click.option(
+    "--campaign",
+    help="Campagne du plan de formation (par défaut : [campagne] nom d'entretien.toml, "
+    "sinon la dernière campagne émise, sinon l'année en cours).",
+)
 @click.option(
     "--formations",
     "trainings",
@@ -72,7 +77,7 @@ def report(
         result = build_reports(
             workspace,
             store,
-            campaign=campaign or str(today.year),
+            campaign=campaign or current_campaign(workspace.settings, store, today),
             today=today,
             trainings_file=trainings,
             absences_file=absences,

@@ -12,6 +12,7 @@ from datetime import date
 
 import click
 
+from entretien_forms.campaign import current_campaign
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.cli.options import as_of_option
 from entretien_forms.reports.compliance import COMPLIANCE_FILE_NAME
@@ -42,7 +43,11 @@ NO_EMPLOYEE = (
 
 
 @cli.command()
-@click.option("--campaign", help="Campagne suivie (par défaut : l'année en cours).")
+@click.option(
+    "--campaign",
+    help="Campagne suivie (par défaut : [campagne] nom d'entretien.toml, sinon la dernière "
+    "campagne émise, sinon l'année en cours).",
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=0),
@@ -82,7 +87,7 @@ def status(
         result = campaign_status(
             store,
             workspace.settings,
-            campaign=campaign or str(today.year),
+            campaign=campaign or current_campaign(workspace.settings, store, today),
             today=today,
             trainings=inputs.trainings,
             absences=inputs.absences,

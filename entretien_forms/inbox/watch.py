@@ -13,6 +13,13 @@ onto a network share writes a file in several steps, and reading it halfway
 would reject a good form as corrupt. A full rescan at start-up and every
 ``rescan_seconds`` catches what events miss: files dropped while the service
 was stopped, shares that send no events, an overflowing event queue.
+
+``stop()`` may be called from any thread and from a signal handler: it only
+sets a flag and puts a wake-up marker on both queues (``SimpleQueue.put`` is
+reentrant). A wait never relies on its timeout alone to notice a stop: on
+CPython 3.11 a signal arriving during ``SimpleQueue.get(timeout=...)`` can
+turn the remaining timeout negative, that is infinite, and a service that
+only polled a flag then ignored SIGTERM forever.
 """
 
 from __future__ import annotations
@@ -56,8 +63,8 @@ _LOGGER = logging.getLogger(__name__)
 # Hidden folders inside the inbox (``.Trash-1000`` on a USB key or a Samba share,
 # ``.git``, macOS ``.Spotlight-V100``) are never walked into.
 _HIDDEN_PREFIX = "."
-# How often idle threads look at their stop flag and at the clock: the bound on
-# how late a stop, a stable file or the end of a batch is noticed.
+# How often idle threads look at the clock: the bound on how late a stable file or
+# the end of a batch is noticed (a stop wakes them at once, see ``stop``).
 _TICK_SECONDS = 0.1
 # A file that keeps failing is retried less and less often, but at least hourly.
 _MAX_RETRY_SECONDS = 3600.0
@@ -74,17 +81,25 @@ def _not_a_stop_race(record: logging.LogRecord) -> bool:
 
 logging.getLogger("watchdog.observers.inotify").addFilter(_not_a_stop_race)
 
+_STOPPING = "Arrêt demandé, fin du fichier en cours…"
+
 Signature = tuple[int, int]
-"""Size and modification time (ns) of a regular file: what "unchanged" compares."""
+"""Size and modification time (ns) of an inbox entry: what "unchanged" compares."""
 
 
 def file_signature(path: Path) -> Signature | None:
-    """``None`` for a file that is gone or is not a regular file (a folder, a socket)."""
+    """Size and date of the entry itself; ``None`` for one that is gone or is a folder.
+
+    The entry, never what it points to (``lstat``): a link, a FIFO or a device
+    dropped into the inbox is handed on like a file, so that ``ingest`` sets it
+    aside with a reason instead of the watcher following it or ignoring it
+    silently forever.
+    """
     try:
-        info = path.stat()
+        info = path.lstat()
     except OSError:
         return None
-    if not stat.S_ISREG(info.st_mode):
+    if stat.S_ISDIR(info.st_mode):
         return None
     return info.st_size, info.st_mtime_ns
 
@@ -199,9 +214,18 @@ class _EventHandler(FileSystemEventHandler):
             self._notify(Path(os.fsdecode(raw)), event.is_directory)
 
 
+class _Wake:
+    """The marker ``stop()`` puts on a queue to wake whoever waits on it."""
+
+
+_WAKE = _Wake()
+
+
 class InboxWatcher:
     """Calls ``process(path)`` once for every complete file dropped into ``inbox``.
 
+    ``run()`` watches until ``stop()`` is called (from another thread or a
+    signal handler), then finishes the file in progress and returns.
     ``process`` is expected to move the file out of the inbox. If it raises,
     the error is logged and the service goes on; the file stays where it is and
     is retried at a later rescan, with a growing delay, so that a file that
@@ -242,10 +266,13 @@ class InboxWatcher:
         self._tracker = StabilityTracker(stable_seconds)
         self._inbox_missing = False
         # Observer → scheduler, and worker → scheduler for a file replaced meanwhile.
-        self._events: queue.SimpleQueue[tuple[Path, bool]] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[tuple[Path, bool] | _Wake] = queue.SimpleQueue()
         # Scheduler → worker.
-        self._work: queue.SimpleQueue[Path] = queue.SimpleQueue()
-        self._halt = threading.Event()
+        self._work: queue.SimpleQueue[Path | _Wake] = queue.SimpleQueue()
+        # Plain booleans, not ``threading.Event``: ``stop()`` runs in signal handlers,
+        # where taking the lock inside an Event could deadlock with the interrupted code.
+        self._stopping = False  # asked to stop: the scheduler leaves its loop
+        self._halt = False  # the worker ends after the file in progress
         # Shared between scheduler and worker, under the lock.
         self._lock = threading.Lock()
         self._queued: set[Path] = set()
@@ -256,16 +283,41 @@ class InboxWatcher:
 
     # --- scheduler -------------------------------------------------------------
 
-    def run(self, stop: threading.Event) -> None:
-        """Watch until ``stop`` is set, then finish the file in progress and return.
+    def stop(self) -> None:
+        """Ask ``run`` to return after the file in progress; safe from a signal handler.
 
-        Files still queued stay in the inbox and are taken at the next start.
+        Called before ``run`` starts, ``run`` returns at once. Files still queued
+        stay in the inbox and are taken at the next start.
         """
+        self._stopping = True
+        self._halt = True
+        self._events.put(_WAKE)
+        self._work.put(_WAKE)
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Watch until ``stop()`` is called (or ``stop`` is set), then finish the file in progress.
+
+        ``stop``, an Event, is only looked at every tick: prefer ``stop()``,
+        which also wakes the waiting threads.
+        """
+        try:
+            self._run(stop)
+        finally:
+            # Ready for another ``run``; a stop asked during this one is spent.
+            self._stopping = False
+
+    def _stop_requested(self, stop: threading.Event | None) -> bool:
+        return self._stopping or (stop is not None and stop.is_set())
+
+    def _run(self, stop: threading.Event | None) -> None:
         if not self.inbox.is_dir():
             raise WorkspaceError(
                 f"Le dossier de dépôt {self.inbox} est introuvable. Recréez-le (entretien init "
                 "sur l'espace de travail) ou vérifiez que le partage réseau est bien connecté."
             )
+        if self._stop_requested(stop):
+            self._log(_STOPPING)
+            return
         self._reset()
         observer = self._start_observer()
         worker = threading.Thread(target=self._work_loop, name="entretien-inbox-worker")
@@ -277,7 +329,7 @@ class InboxWatcher:
                 waiting = count(found, "fichier déjà présent", "fichiers déjà présents")
                 self._log(f"{waiting} dans le dossier de dépôt.")
             next_rescan = now + self._rescan_seconds
-            while not stop.is_set():
+            while not self._stop_requested(stop):
                 if not worker.is_alive():
                     raise RuntimeError("the inbox worker thread stopped unexpectedly")
                 self._take_events(self._wait_time(next_rescan))
@@ -288,7 +340,7 @@ class InboxWatcher:
                     observer = self._check_observer(observer)
                     self._rescan(now)
                     next_rescan = now + self._rescan_seconds
-            self._log("Arrêt demandé, fin du fichier en cours…")
+            self._log(_STOPPING)
         finally:
             # Stopping the observer waits for its current look at the folder, which
             # can take a while on a network share: never longer than the file in
@@ -296,14 +348,15 @@ class InboxWatcher:
             # process up).
             stopper = threading.Thread(target=observer.stop, daemon=True)
             stopper.start()
-            self._halt.set()
+            self._halt = True
+            self._work.put(_WAKE)
             worker.join()
             stopper.join(timeout=1)
             observer.join(timeout=1)
 
     def _reset(self) -> None:
         """Forget what a previous ``run`` left queued: those files are still in the inbox."""
-        self._halt.clear()
+        self._halt = False
         self._tracker = StabilityTracker(self._tracker.stable_seconds)
         self._work = queue.SimpleQueue()
         with self._lock:
@@ -321,18 +374,19 @@ class InboxWatcher:
         self._events.put((path, is_directory))
 
     def _take_events(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for an event (or a wake-up), then take all that came."""
         try:
-            first = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
+            item = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
         except queue.Empty:
             return
         now = time.monotonic()
-        self._consider_event(*first, now)
         while True:
+            if not isinstance(item, _Wake):
+                self._consider_event(*item, now)
             try:
                 item = self._events.get_nowait()
             except queue.Empty:
                 return
-            self._consider_event(*item, now)
 
     def _consider_event(self, path: Path, is_directory: bool, now: float) -> None:
         if is_directory:  # a folder copied or moved in: its files may bring no event
@@ -452,12 +506,14 @@ class InboxWatcher:
                 self._on_worker_exit()
 
     def _take_work(self) -> None:
-        while not self._halt.is_set():
+        while not self._halt:
             try:
                 path = self._work.get(timeout=_TICK_SECONDS)
             except queue.Empty:
                 self._maybe_end_batch()
                 continue
+            if isinstance(path, _Wake) or self._halt:
+                continue  # a stop: the loop's test ends it; a queued file stays in the inbox
             with self._lock:
                 self._queued.discard(path)
                 self._in_flight.add(path)

@@ -1046,3 +1046,20 @@ def test_a_central_directory_of_thousands_of_parts_is_refused_unread() -> None:
         sniff(data, "f.docx")
     assert caught.value.code is RejectionCode.TOO_LARGE
     assert caught.value.reason.startswith("f.docx contient 3000 parties compressées")
+
+
+def test_temporaries_left_by_a_killed_write_are_removed_at_the_next_run(tmp_path: Path) -> None:
+    """A SIGKILL during a note or a cross-device copy leaves `.<hex>.part`: cleaned at recovery."""
+    from entretien_forms.inbox.filing import remove_orphan_temporaries
+
+    folder = tmp_path / "rejected" / "sous-dossier"
+    folder.mkdir(parents=True)
+    orphan = folder / f".{'a1' * 16}.part"
+    orphan.write_text("moitié")
+    theirs = folder / ".brouillon.part"  # not one of ours: left alone
+    theirs.write_text("x")
+    kept = folder / "formulaire.docx"
+    kept.write_text("y")
+
+    assert remove_orphan_temporaries(tmp_path / "rejected") == 1
+    assert sorted(p.name for p in folder.iterdir()) == [".brouillon.part", "formulaire.docx"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -127,6 +128,26 @@ def replace_note(path: Path, text: str) -> None:
 def inbox_note(path: Path) -> Path:
     """Where the note goes for a file that could neither be taken nor moved: beside it."""
     return path.with_name(fit_name(path.name, len(INBOX_NOTE_SUFFIX)) + INBOX_NOTE_SUFFIX)
+
+
+_TEMPORARY = re.compile(r"\.[0-9a-f]{32}\.part")
+
+
+def remove_orphan_temporaries(folder: Path) -> int:
+    """Delete the temporary files a killed write left in ``folder`` and below it.
+
+    Only our own names (``_temporary``: a dot, 32 hex digits, ``.part``) and only
+    files: a copy half done is never a file anyone filed. Returns how many.
+    """
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob(".*.part"):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            with suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _temporary(path: Path) -> Path:

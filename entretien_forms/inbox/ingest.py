@@ -57,7 +57,7 @@ from entretien_forms.errors import (
 from entretien_forms.forms import Catalog, label_context, load_catalog
 from entretien_forms.forms.model import FormLayout
 from entretien_forms.identity import verify
-from entretien_forms.inbox import docx_reader, pdf_reader
+from entretien_forms.inbox import docx_reader, filing, pdf_reader
 from entretien_forms.inbox.filing import (
     display_name,
     inbox_note,
@@ -227,8 +227,13 @@ class Inbox:
     # --- public --------------------------------------------------------------
 
     def recover(self, *, now: datetime | None = None) -> list[Outcome]:
-        """Finish what a killed run left: submissions stored but whose file did not move."""
+        """Finish what a killed run left: submissions stored but whose file did not move.
+
+        Also removes the temporary files a killed copy or note left behind.
+        """
         now = now or datetime.now()
+        for folder in (self.rejected_dir, self.workspace.root / "archive"):
+            filing.remove_orphan_temporaries(folder)
         done = []
         for submission in self.store.unfiled_submissions():
             source = self.workspace.inbox / submission.source_file

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -148,6 +148,58 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE audit_log ADD COLUMN code TEXT;
     """,
+    # 8: paper. The printed geometry of each layout (``forms.paper.PaperMap``), shared by
+    # the forms issued from it; several returns in one file (a scanned stack: one row per
+    # form, ``part`` 1, 2…, each with its ``pages`` of the file); more formats; returns
+    # without answers kept beside the answered one (``jointe``, ``attached_to``), keying
+    # sheets (``saisie``) and whether a paper return's written answers wait for keying.
+    # SQLite cannot change a CHECK or a UNIQUE: the table is rebuilt (foreign keys are
+    # checked at commit, once the new table has the old one's name).
+    """
+    CREATE TABLE paper_maps (
+        key TEXT PRIMARY KEY,
+        map TEXT NOT NULL
+    );
+    ALTER TABLE issued_forms ADD COLUMN paper_map TEXT REFERENCES paper_maps(key);
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TABLE submissions_v8 (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL,
+        matricule TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        part INTEGER NOT NULL DEFAULT 0,
+        pages TEXT,
+        format TEXT NOT NULL CHECK (format IN ('docx', 'pdf', 'odt', 'doc', 'image')),
+        producer TEXT,
+        paper INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'valide'
+            CHECK (status IN ('valide', 'remplace', 'jointe', 'saisie')),
+        superseded_by INTEGER REFERENCES submissions(id),
+        attached_to INTEGER REFERENCES submissions(id),
+        keying TEXT CHECK (keying IN ('a_saisir', 'saisi')),
+        warnings TEXT NOT NULL DEFAULT '[]',
+        archive_path TEXT NOT NULL,
+        filed INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (sha256, part)
+    );
+    INSERT INTO submissions_v8 (id, reference, matricule, form_id, kind, campaign,
+        form_version, received_at, source_file, sha256, format, producer, paper, status,
+        superseded_by, warnings, archive_path, filed)
+    SELECT id, reference, matricule, form_id, kind, campaign, form_version, received_at,
+        source_file, sha256, format, producer, paper, status, superseded_by, warnings,
+        archive_path, filed FROM submissions;
+    DROP INDEX submissions_current;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v8 RENAME TO submissions;
+    CREATE INDEX submissions_current ON submissions(matricule, kind, campaign, status);
+    CREATE INDEX submissions_attached ON submissions(attached_to);
+    """,
 )
 
 # Employee attributes stored as columns, in table order (row/extra handled apart); the
@@ -198,6 +250,9 @@ class IssuedForm:
     # The pre-filled values as issued (JSON, field id → text or tick), so that a print
     # batch rebuilt later prints what the files say. None: computed again.
     prefill: str | None = None
+    # The key of the printed geometry (``paper_maps``) a scan of this form is read
+    # against. None: issued before the tool read paper; its scans are keyed by hand.
+    paper_map: str | None = None
 
     @property
     def layout_occasions(self) -> tuple[str, ...] | None:
@@ -250,10 +305,19 @@ class Submission:
     paper: bool
     warnings: tuple[str, ...]
     archive_path: str
-    status: str = "valide"
+    status: str = "valide"  # valide, remplace, jointe (a copy without answers), saisie
     filed: bool = False
     id: int | None = None
     superseded_by: int | None = None
+    # A scanned stack holds many forms: each is a return of its own (``part`` 1, 2…),
+    # pointing to its pages of the one archived file (JSON list, 1-based). 0 and None:
+    # the whole file is the return.
+    part: int = 0
+    pages: str | None = None
+    # The answered return a ``jointe`` or ``saisie`` row belongs to.
+    attached_to: int | None = None
+    # A paper return: "a_saisir" while its written answers wait for keying, then "saisi".
+    keying: str | None = None
 
 
 _SUBMISSION_COLUMNS = (
@@ -273,9 +337,15 @@ _SUBMISSION_COLUMNS = (
     "archive_path",
     "status",
     "filed",
+    "part",
+    "pages",
+    "attached_to",
+    "keying",
     "id",
     "superseded_by",
 )
+# Columns a new return is written with (the id is given by SQLite, nothing replaces it yet).
+_INSERTED_COLUMNS = tuple(c for c in _SUBMISSION_COLUMNS if c not in ("id", "superseded_by"))
 
 
 @dataclass(frozen=True)
@@ -521,6 +591,21 @@ class Store:
                     values,
                 )
 
+    def record_paper_maps(self, maps: Mapping[str, str]) -> None:
+        """Keep the printed geometry of layouts (key → ``PaperMap.to_json()``), once each.
+
+        Written before the forms that name them (``IssuedForm.paper_map``).
+        """
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO paper_maps (key, map) VALUES (?, ?)", sorted(maps.items())
+            )
+
+    def paper_map(self, key: str) -> str | None:
+        """The stored geometry ``key`` names (JSON), ``None`` if unknown."""
+        row = self._db.execute("SELECT map FROM paper_maps WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     # --- returned forms ---------------------------------------------------------
 
     def record_submission(
@@ -532,25 +617,26 @@ class Store:
         sits in the archive, so a crash in between is finished at the next start.
         """
         with self.transaction() as db:
-            values = [getattr(submission, c) for c in _SUBMISSION_COLUMNS[:-2]]
-            values[_SUBMISSION_COLUMNS.index("received_at")] = submission.received_at.isoformat(
+            values = [getattr(submission, c) for c in _INSERTED_COLUMNS]
+            values[_INSERTED_COLUMNS.index("received_at")] = submission.received_at.isoformat(
                 timespec="seconds"
             )
-            values[_SUBMISSION_COLUMNS.index("warnings")] = json.dumps(
+            values[_INSERTED_COLUMNS.index("warnings")] = json.dumps(
                 list(submission.warnings), ensure_ascii=False
             )
             cursor = db.execute(
-                f"INSERT INTO submissions ({', '.join(_SUBMISSION_COLUMNS[:-2])}) "
-                f"VALUES ({', '.join('?' * (len(_SUBMISSION_COLUMNS) - 2))})",
+                f"INSERT INTO submissions ({', '.join(_INSERTED_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
                 values,
             )
             new_id = int(cursor.lastrowid or 0)
-            db.execute(
-                "UPDATE submissions SET status = 'remplace', superseded_by = ? "
-                "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
-                "AND id != ?",
-                (new_id, submission.matricule, submission.kind, submission.campaign, new_id),
-            )
+            if submission.status == "valide":  # a copy or a keying sheet replaces nothing
+                db.execute(
+                    "UPDATE submissions SET status = 'remplace', superseded_by = ? "
+                    "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
+                    "AND id != ?",
+                    (new_id, submission.matricule, submission.kind, submission.campaign, new_id),
+                )
             db.executemany(
                 "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?)",
                 [
@@ -585,6 +671,104 @@ class Store:
             (sha256,),
         ).fetchone()
         return None if row is None else _submission_from_row(row)
+
+    def submissions_by_sha256(self, sha256: str) -> list[Submission]:
+        """Every return read from the file ``sha256``: one, or one per form of a scanned stack."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions WHERE sha256 = ? "
+            "ORDER BY part",
+            (sha256,),
+        ).fetchall()
+        return [_submission_from_row(r) for r in rows]
+
+    def submission(self, submission_id: int) -> Submission | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions WHERE id = ?",
+            (submission_id,),
+        ).fetchone()
+        return None if row is None else _submission_from_row(row)
+
+    def current_submission(self, matricule: str, kind: str, campaign: str) -> Submission | None:
+        """The return that holds an interview's answers now (``valide``), if any."""
+        row = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions "
+            "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
+            "ORDER BY id DESC LIMIT 1",
+            (matricule, kind, campaign),
+        ).fetchone()
+        return None if row is None else _submission_from_row(row)
+
+    def attachments(self, submission_id: int) -> list[Submission]:
+        """The copies and keying sheets kept beside an answered return, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions "
+            "WHERE attached_to = ? ORDER BY id",
+            (submission_id,),
+        ).fetchall()
+        return [_submission_from_row(r) for r in rows]
+
+    def record_keyed_answers(
+        self,
+        paper_id: int,
+        sheet: Submission,
+        answers: list[StoredAnswer],
+        *,
+        now: datetime,
+    ) -> int:
+        """Put the answers HR keyed on a paper return, and keep the keying sheet beside it.
+
+        The keyed answers replace, field by field, what the paper return held (a mark
+        read as unsure, confirmed or corrected by HR); the return stays the current
+        one: keying is not a new version of the interview. Returns the sheet's row id.
+        """
+        with self.transaction() as db:
+            values = [getattr(sheet, c) for c in _INSERTED_COLUMNS]
+            values[_INSERTED_COLUMNS.index("received_at")] = sheet.received_at.isoformat(
+                timespec="seconds"
+            )
+            values[_INSERTED_COLUMNS.index("warnings")] = json.dumps(
+                list(sheet.warnings), ensure_ascii=False
+            )
+            values[_INSERTED_COLUMNS.index("status")] = "saisie"
+            values[_INSERTED_COLUMNS.index("attached_to")] = paper_id
+            cursor = db.execute(
+                f"INSERT INTO submissions ({', '.join(_INSERTED_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
+                values,
+            )
+            db.executemany(
+                "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (submission_id, field_id) DO UPDATE SET value = excluded.value, "
+                "method = excluded.method",
+                [
+                    (paper_id, a.field_id, json.dumps(a.value, ensure_ascii=False), a.method)
+                    for a in answers
+                ],
+            )
+            db.execute("UPDATE submissions SET keying = 'saisi' WHERE id = ?", (paper_id,))
+            self._audit(
+                db,
+                now,
+                "saisie",
+                sheet.source_file,
+                sheet.sha256,
+                sheet.reference,
+                "; ".join(sheet.warnings) or None,
+            )
+        return int(cursor.lastrowid or 0)
+
+    def awaiting_keying(self, campaign: str | None = None) -> list[Submission]:
+        """Current paper returns whose written answers HR has not keyed yet."""
+        query = (
+            f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions "
+            "WHERE status = 'valide' AND keying = 'a_saisir'"
+        )
+        args: list[str] = []
+        if campaign is not None:
+            query += " AND campaign = ?"
+            args.append(campaign)
+        rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [_submission_from_row(r) for r in rows]
 
     def unfiled_submissions(self) -> list[Submission]:
         rows = self._db.execute(

@@ -41,7 +41,7 @@ from entretien_forms.inbox.preflight import INBOX_NOTE_SUFFIX, is_ignored, sniff
 from entretien_forms.logs import write_log
 from entretien_forms.roster import read_roster
 from entretien_forms.sample.returns import fill_docx
-from entretien_forms.store import Store
+from entretien_forms.store import MIGRATIONS, Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
 TODAY = date(2026, 11, 26)
@@ -422,7 +422,7 @@ def test_every_rejection_stores_its_code_beside_the_sentence(
         note = (workspace.root / "rejected" / f"{name}.txt").read_text("utf-8")
         assert f"Code (pour le support) : {code}\n" in note
     with Store.open(workspace.database_path) as store:
-        assert store.schema_version == 7
+        assert store.schema_version == len(MIGRATIONS)
 
 
 # --- 3. reason notes never collide ----------------------------------------------------
@@ -977,7 +977,7 @@ def test_a_docx_whose_first_part_holds_pdf_magic_is_read_as_word(workspace: Work
         (b"%PDF-1.7\n", "pdf"),
         (b"\0" * 1000 + b"%PDF-1.7\n", "pdf"),  # junk before the header: allowed
         (b"\0" * 1020 + b"%PDF-1.7\n", "wrong_type"),  # header past 1,024 bytes
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1%PDF-1.7" + b"\0" * 100, "unsupported_format"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1%PDF-1.7" + b"\0" * 100, "doc"),
         (b"{\\rtf1 %PDF-1.7}", "unsupported_format"),
     ],
 )

@@ -41,6 +41,22 @@ def test_format_is_read_from_content_not_extension() -> None:
     assert sniff(_zip({"word/document.xml": b"%PDF-1.7 <w/>"}), "formulaire.pdf") == "docx"
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "doc"),
+        (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
+         "odt"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 20, "image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "image"),
+        (b"II*\x00" + b"\0" * 20, "image"),
+        (b"MM\x00*" + b"\0" * 20, "image"),
+    ],
+)  # fmt: skip
+def test_other_formats_managers_send_are_told_apart(data: bytes, expected: str) -> None:
+    assert sniff(data, "f.pdf") == expected
+
+
 def test_our_notes_left_in_the_inbox_are_never_taken_for_submissions() -> None:
     assert is_ignored(Path("formulaire.docx.erreur.txt"))
     assert not is_ignored(Path("erreur.txt"))
@@ -51,20 +67,16 @@ def test_our_notes_left_in_the_inbox_are_never_taken_for_submissions() -> None:
     [
         (b"", "f.docx est vide (0 octet) : l'enregistrement ou la copie a échoué.", "empty"),
         (
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100,
-            "f.docx est au format Word 97-2003 (.doc) ou un autre ancien format Office, que "
-            "nous ne lisons pas.",
-            "unsupported_format",
-        ),
-        (
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le"),
             "f.docx est protégé par un mot de passe : impossible de lire les réponses.",
             "encrypted",
         ),
         (
-            _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
-            "f.docx est un document OpenDocument (.odt, LibreOffice), pas un .docx.",
-            "unsupported_format",
+            _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                  "content.xml": b"<x/>"}),
+            "f.docx est un document OpenDocument autre qu'un texte (classeur, présentation…), "
+            "pas un formulaire d'entretien.",
+            "wrong_type",
         ),
         (
             _zip({"xl/workbook.xml": b"<x/>"}),

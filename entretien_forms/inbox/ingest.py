@@ -324,6 +324,7 @@ class Inbox:
 
     def _identify(self, job: _Job) -> None:
         assert job.sniffed is not None
+        _check_readable(job.sniffed.format, job.name)
         if job.sniffed.format == "docx":
             job.claimed = docx_reader.identify_docx(job.data, job.name)
         else:
@@ -1139,3 +1140,28 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 _MALLOC_TRIM = _malloc_trim()
+
+
+def _check_readable(format_: str, name: str) -> None:
+    """Formats preflight recognises but no reader takes yet get the way round."""
+    if format_ == "doc":
+        raise RejectedFile(
+            f"{name} est au format Word 97-2003 (.doc) ou un autre ancien format Office, "
+            "que nous ne lisons pas.",
+            "Ouvrez-le dans Word et enregistrez-le en « Document Word (.docx) », ou "
+            "exportez-le en PDF, puis déposez-le à nouveau.",
+            RejectionCode.UNSUPPORTED_FORMAT,
+        )
+    if format_ == "odt":
+        raise RejectedFile(
+            f"{name} est un document OpenDocument (.odt, LibreOffice), pas un .docx.",
+            "Dans LibreOffice : Fichier > Enregistrer sous > « Word 2007-365 (.docx) », "
+            "ou Fichier > Exporter au format PDF, puis déposez-le à nouveau.",
+            RejectionCode.UNSUPPORTED_FORMAT,
+        )
+    if format_ == "image":
+        raise RejectedFile(
+            f"{name} est une image : les formulaires scannés sont lus en PDF.",
+            "Scannez le formulaire en PDF (200 dpi, noir et blanc) et déposez-le à nouveau.",
+            RejectionCode.WRONG_TYPE,
+        )

@@ -30,7 +30,7 @@ from typing import Literal
 
 from entretien_forms.errors import RejectedFile, RejectionCode
 
-Format = Literal["docx", "pdf"]
+Format = Literal["docx", "pdf", "odt", "doc", "image"]
 
 # What ``ingest`` writes beside a file it could neither take nor move (``x.pdf`` →
 # ``x.pdf.erreur.txt``): never a submission, so never picked up again.
@@ -49,6 +49,8 @@ _IGNORED = (
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _PDF_MAGIC = b"%PDF-"
+# What scanners and phones in "scan" mode write: JPEG, PNG, TIFF (both byte orders).
+_IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 # ISO 32000-1 §7.5.2 and Acrobat: the header may follow up to 1,024 bytes of junk.
 _PDF_HEADER_WINDOW = 1024
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -176,19 +178,15 @@ def examine(data: bytes, name: str) -> Sniffed:
                 "Protéger le document) et déposez-le à nouveau.",
                 RejectionCode.ENCRYPTED,
             )
-        raise RejectedFile(
-            f"{name} est au format Word 97-2003 (.doc) ou un autre ancien format Office, "
-            "que nous ne lisons pas.",
-            "Ouvrez-le dans Word et enregistrez-le en « Document Word (.docx) », ou "
-            "exportez-le en PDF, puis déposez-le à nouveau.",
-            RejectionCode.UNSUPPORTED_FORMAT,
-        )
+        return Sniffed("doc", len(data))  # Word 97-2003, or another old Office file
     if data.startswith(b"{\\rtf"):
         raise RejectedFile(
             f"{name} est un document RTF, pas le formulaire envoyé.",
             _RESEND,
             RejectionCode.UNSUPPORTED_FORMAT,
         )
+    if data.startswith(_IMAGE_MAGICS):
+        return Sniffed("image", len(data))
     if _PDF_MAGIC in data[:_PDF_HEADER_WINDOW]:
         return Sniffed("pdf", len(data))
     raise RejectedFile(
@@ -262,12 +260,15 @@ def _zip_format(data: bytes, name: str) -> Sniffed:
             _ASK_ORIGINAL,
             RejectionCode.TOO_LARGE,
         )
+    if mimetype.strip() == b"application/vnd.oasis.opendocument.text":
+        xml = max((e.file_size for e in entries if e.filename.endswith(".xml")), default=0)
+        return Sniffed("odt", max(len(data), xml))
     if b"opendocument" in mimetype:
         raise RejectedFile(
-            f"{name} est un document OpenDocument (.odt, LibreOffice), pas un .docx.",
-            "Dans LibreOffice : Fichier > Enregistrer sous > « Word 2007-365 (.docx) », "
-            "ou Fichier > Exporter au format PDF, puis déposez-le à nouveau.",
-            RejectionCode.UNSUPPORTED_FORMAT,
+            f"{name} est un document OpenDocument autre qu'un texte (classeur, présentation…), "
+            "pas un formulaire d'entretien.",
+            _RESEND,
+            RejectionCode.WRONG_TYPE,
         )
     if "word/document.xml" in names:
         xml = max((e.file_size for e in entries if e.filename.endswith(".xml")), default=0)

@@ -37,14 +37,24 @@ from entretien_forms.errors import RejectionCode
 #   by its position among the form's controls;
 # table_cell: no control left, read from the form's table cell next to the label;
 # typed_mark: a check box typed by hand (X, ☒) instead of ticked;
-# paper: a scanned or flattened form: the interview is recorded, answers are not.
-Method = Literal["control", "control_order", "table_cell", "typed_mark", "paper"]
+# paper: a scanned form whose answers were not read (issued before paper was read);
+# paper_mark: a tick box read on a scan (ticked or empty, never a guess);
+# keyed: typed by HR on the keying sheet, from the scanned zone beside the field;
+# pdf_text: read from the text of a PDF whose fields are gone (flattened, printed to PDF,
+#   exported from Word), inside the field's known place on the page.
+Method = Literal[
+    "control", "control_order", "table_cell", "typed_mark", "paper", "paper_mark", "keyed",
+    "pdf_text",
+]  # fmt: skip
 METHOD_LABELS: dict[str, str] = {
     "control": "champ du formulaire",
     "control_order": "champ du formulaire sans étiquette (repéré par sa position)",
     "table_cell": "cellule du tableau",
     "typed_mark": "case cochée à la main",
     "paper": "formulaire papier",
+    "paper_mark": "case cochée (papier)",
+    "keyed": "saisi d'après le scan",
+    "pdf_text": "texte du PDF",
 }
 
 

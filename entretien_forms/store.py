@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -611,59 +611,84 @@ class Store:
     def record_submission(
         self, submission: Submission, answers: list[StoredAnswer], *, now: datetime
     ) -> int:
-        """Store a return and its answers in one transaction; it replaces the current one.
+        """Store a return and its answers in one transaction; a ``valide`` one replaces the current.
 
         The file is not yet filed (``filed`` = 0): ``mark_filed`` is called once it
         sits in the archive, so a crash in between is finished at the next start.
         """
+        return self.record_submissions([(submission, answers)], now=now)[0]
+
+    def record_submissions(
+        self, parts: Sequence[tuple[Submission, Sequence[StoredAnswer]]], *, now: datetime
+    ) -> list[int]:
+        """Store every return read from one file (a scanned stack holds many) in one transaction.
+
+        All or nothing: a crash never leaves half a stack stored, so the file found
+        again in the inbox is either wholly new or wholly known.
+        """
+        ids = []
         with self.transaction() as db:
-            values = [getattr(submission, c) for c in _INSERTED_COLUMNS]
-            values[_INSERTED_COLUMNS.index("received_at")] = submission.received_at.isoformat(
-                timespec="seconds"
+            for submission, answers in parts:
+                ids.append(self._insert_submission(db, submission, answers, now))
+        return ids
+
+    def _insert_submission(
+        self,
+        db: sqlite3.Connection,
+        submission: Submission,
+        answers: Sequence[StoredAnswer],
+        now: datetime,
+    ) -> int:
+        values = [getattr(submission, c) for c in _INSERTED_COLUMNS]
+        values[_INSERTED_COLUMNS.index("received_at")] = submission.received_at.isoformat(
+            timespec="seconds"
+        )
+        values[_INSERTED_COLUMNS.index("warnings")] = json.dumps(
+            list(submission.warnings), ensure_ascii=False
+        )
+        cursor = db.execute(
+            f"INSERT INTO submissions ({', '.join(_INSERTED_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
+            values,
+        )
+        new_id = int(cursor.lastrowid or 0)
+        if submission.status == "valide":  # a copy or a keying sheet replaces nothing
+            db.execute(
+                "UPDATE submissions SET status = 'remplace', superseded_by = ? "
+                "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
+                "AND id != ?",
+                (new_id, submission.matricule, submission.kind, submission.campaign, new_id),
             )
-            values[_INSERTED_COLUMNS.index("warnings")] = json.dumps(
-                list(submission.warnings), ensure_ascii=False
-            )
-            cursor = db.execute(
-                f"INSERT INTO submissions ({', '.join(_INSERTED_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
-                values,
-            )
-            new_id = int(cursor.lastrowid or 0)
-            if submission.status == "valide":  # a copy or a keying sheet replaces nothing
-                db.execute(
-                    "UPDATE submissions SET status = 'remplace', superseded_by = ? "
-                    "WHERE matricule = ? AND kind = ? AND campaign = ? AND status = 'valide' "
-                    "AND id != ?",
-                    (new_id, submission.matricule, submission.kind, submission.campaign, new_id),
-                )
-            db.executemany(
-                "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?)",
-                [
-                    (new_id, a.field_id, json.dumps(a.value, ensure_ascii=False), a.method)
-                    for a in answers
-                ],
-            )
-            self._audit(
-                db,
-                now,
-                "recu",
-                submission.source_file,
-                submission.sha256,
-                submission.reference,
-                "; ".join(submission.warnings) or None,
-            )
+        db.executemany(
+            "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?)",
+            [
+                (new_id, a.field_id, json.dumps(a.value, ensure_ascii=False), a.method)
+                for a in answers
+            ],
+        )
+        event = {"jointe": "joint", "saisie": "saisie"}.get(submission.status, "recu")
+        self._audit(
+            db,
+            now,
+            event,
+            submission.source_file,
+            submission.sha256,
+            submission.reference,
+            "; ".join(submission.warnings) or None,
+        )
         return new_id
 
     def mark_filed(self, submission_id: int, *, now: datetime) -> None:
+        """The file of this return (and of every return read from the same file) is archived."""
         with self.transaction() as db:
             row = db.execute(
                 "SELECT source_file, sha256, reference, archive_path FROM submissions WHERE id = ?",
                 (submission_id,),
             ).fetchone()
-            db.execute("UPDATE submissions SET filed = 1 WHERE id = ?", (submission_id,))
-            if row is not None:
-                self._audit(db, now, "archive", row[0], row[1], row[2], row[3])
+            if row is None:
+                return
+            db.execute("UPDATE submissions SET filed = 1 WHERE sha256 = ?", (row[1],))
+            self._audit(db, now, "archive", row[0], row[1], row[2], row[3])
 
     def submission_by_sha256(self, sha256: str) -> Submission | None:
         row = self._db.execute(
@@ -722,19 +747,8 @@ class Store:
         one: keying is not a new version of the interview. Returns the sheet's row id.
         """
         with self.transaction() as db:
-            values = [getattr(sheet, c) for c in _INSERTED_COLUMNS]
-            values[_INSERTED_COLUMNS.index("received_at")] = sheet.received_at.isoformat(
-                timespec="seconds"
-            )
-            values[_INSERTED_COLUMNS.index("warnings")] = json.dumps(
-                list(sheet.warnings), ensure_ascii=False
-            )
-            values[_INSERTED_COLUMNS.index("status")] = "saisie"
-            values[_INSERTED_COLUMNS.index("attached_to")] = paper_id
-            cursor = db.execute(
-                f"INSERT INTO submissions ({', '.join(_INSERTED_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
-                values,
+            sheet_id = self._insert_submission(
+                db, replace(sheet, status="saisie", attached_to=paper_id, keying=None), (), now
             )
             db.executemany(
                 "INSERT INTO answers (submission_id, field_id, value, method) VALUES (?, ?, ?, ?) "
@@ -746,16 +760,7 @@ class Store:
                 ],
             )
             db.execute("UPDATE submissions SET keying = 'saisi' WHERE id = ?", (paper_id,))
-            self._audit(
-                db,
-                now,
-                "saisie",
-                sheet.source_file,
-                sheet.sha256,
-                sheet.reference,
-                "; ".join(sheet.warnings) or None,
-            )
-        return int(cursor.lastrowid or 0)
+        return sheet_id
 
     def awaiting_keying(self, campaign: str | None = None) -> list[Submission]:
         """Current paper returns whose written answers HR has not keyed yet."""

@@ -218,7 +218,7 @@ def test_a_bug_while_storing_sets_the_file_aside_and_stores_nothing(
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("bogue de la base")
 
-    monkeypatch.setattr(Store, "record_submission", broken)
+    monkeypatch.setattr(Store, "record_submissions", broken)
     (outcome,) = ingest(workspace).outcomes
 
     assert outcome.status == "failed" and "(ValueError)" in outcome.message
@@ -820,7 +820,7 @@ def _full_database(monkeypatch: pytest.MonkeyPatch) -> None:
         exc.sqlite_errorcode = 13  # type: ignore[attr-defined]  # SQLITE_FULL
         raise exc
 
-    monkeypatch.setattr(Store, "record_submission", full)
+    monkeypatch.setattr(Store, "record_submissions", full)
 
 
 def test_a_full_disk_stops_the_run_loses_nothing_and_says_so(

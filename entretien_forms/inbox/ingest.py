@@ -163,10 +163,17 @@ class Analysis:
     text: str = ""
     advice: str = ""
     sha: str | None = None
-    submission: Submission | None = None
-    answers: tuple[StoredAnswer, ...] = ()
+    parts: tuple[Part, ...] = ()  # ready: one return, or one per form of a scanned stack
     code: RejectionCode | None = None
     failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One return read from a file, with its checked answers, not yet stored."""
+
+    submission: Submission
+    answers: tuple[StoredAnswer, ...] = ()
 
 
 @dataclass
@@ -235,7 +242,11 @@ class Inbox:
         for folder in (self.rejected_dir, self.workspace.root / "archive"):
             filing.remove_orphan_temporaries(folder)
         done = []
+        seen: set[str] = set()
         for submission in self.store.unfiled_submissions():
+            if submission.sha256 in seen:
+                continue  # another return of the same scanned file: filed with it
+            seen.add(submission.sha256)
             source = self.workspace.inbox / submission.source_file
             try:
                 outcome = self._recover_one(submission, source, now)
@@ -303,7 +314,7 @@ class Inbox:
                 code=RejectionCode.INVALID_TEMPLATE,
             )
         return Analysis(
-            "ready", sha=job.sha, submission=self._submission(job), answers=tuple(job.answers)
+            "ready", sha=job.sha, parts=(Part(self._submission(job), tuple(job.answers)),)
         )
 
     def _check_entry(self, job: _Job) -> None:
@@ -422,6 +433,7 @@ class Inbox:
             paper=extraction.paper,
             warnings=tuple(job.warnings),
             archive_path="",  # chosen by ``commit``, one file at a time
+            keying="a_saisir" if extraction.paper else None,
         )
 
     @contextmanager
@@ -546,25 +558,73 @@ class Inbox:
             return self._file_away(path, known, now, recovered=True)
         if known is not None:
             return self._duplicate(path, known, analysis.sha, now)
-        if analysis.submission is None:  # known when analysed, gone since: read it again
+        if not analysis.parts:  # known when analysed, gone since: read it again
             return self.process(path, now=now)
         # The archive name is chosen here, one file at a time, so that two files of the
-        # same employee analysed side by side can never be given the same name.
-        submission = replace(
-            analysis.submission,
-            archive_path=self._archive_path(path, analysis.submission, now)
+        # same employee analysed side by side can never be given the same name. A
+        # scanned stack is archived once, under its first form's employee.
+        archive_path = (
+            self._archive_path(path, analysis.parts[0].submission, now)
             .relative_to(self.workspace.root)
-            .as_posix(),
+            .as_posix()
         )
+        parts = [
+            (self._placed(replace(part.submission, archive_path=archive_path), part.answers),
+             part.answers)
+            for part in analysis.parts
+        ]  # fmt: skip
         try:
-            self.store.record_submission(submission, list(analysis.answers), now=now)
+            self.store.record_submissions(parts, now=now)
         except sqlite3.IntegrityError:
             # Another process (the watcher, a second « entretien ingest ») stored these
             # very bytes between our check and our write: it also files the document.
             return Outcome(path, "ignored", f"ignoré  {name} (traité par un autre processus)")
-        stored = self.store.submission_by_sha256(analysis.sha)
-        assert stored is not None
-        return self._file_away(path, stored, now, recovered=False)
+        stored = self.store.submissions_by_sha256(analysis.sha)
+        return self._file_away(path, stored[0], now, recovered=False)
+
+    def _placed(self, submission: Submission, answers: tuple[StoredAnswer, ...]) -> Submission:
+        """Whether a return becomes the interview's answers, or a copy kept beside them.
+
+        A later return never loses answers: a paper return (a signed scan, a
+        printed copy) of an interview whose current return holds answers typed
+        or keyed is kept as its signed copy (``jointe``), with a remark, and its
+        marks, if any, are compared. A return with answers read from a file
+        supersedes as before; so does a paper return over a paper return nobody
+        has keyed yet (a better scan).
+        """
+        if not submission.paper:
+            return submission
+        current = self.store.current_submission(
+            submission.matricule, submission.kind, submission.campaign
+        )
+        if current is None or current.id is None:
+            return submission
+        kept = self.store.answers(current.id)
+        if not kept or (current.paper and current.keying != "saisi" and answers):
+            return submission
+        remarks = [
+            f"Copie papier jointe au retour du {current.received_at:%d/%m/%Y} "
+            f"({current.source_file}) : ses réponses sont conservées, rien n'est remplacé."
+        ]
+        stored = {answer.field_id: answer.value for answer in kept}
+        differs = [
+            answer.field_id
+            for answer in answers
+            if answer.field_id in stored and stored[answer.field_id] != answer.value
+        ]
+        if differs:
+            shown = ", ".join(differs[:5]) + (" …" if len(differs) > 5 else "")
+            remarks.append(
+                f"Sur la copie papier, {len(differs)} case(s) diffèrent des réponses "
+                f"enregistrées ({shown}) : vérifiez avec le responsable."
+            )
+        return replace(
+            submission,
+            status="jointe",
+            attached_to=current.id,
+            keying=None,
+            warnings=(*submission.warnings, *remarks),
+        )
 
     def _archive_path(self, path: Path, submission: Submission, now: datetime) -> Path:
         folder = (
@@ -600,16 +660,23 @@ class Inbox:
             return self._fail(path, Failure.of(exc, self.workspace.root), now, stored=True)
         _forget_inbox_note(path)
         note = " (reprise après interruption)" if recovered else ""
-        extra = f" ; {len(submission.warnings)} remarque(s)" if submission.warnings else ""
-        paper = " [papier]" if submission.paper else ""
+        parts = self.store.submissions_by_sha256(submission.sha256) or [submission]
+        warnings = tuple(
+            warning if len(parts) == 1 else f"{part.reference} : {warning}"
+            for part in parts
+            for warning in part.warnings
+        )
+        extra = f" ; {len(warnings)} remarque(s)" if warnings else ""
+        shown = ", ".join(f"{part.reference}{_part_label(part)}" for part in parts)
+        if len(parts) > 1:
+            shown = f"{len(parts)} formulaires : {shown}"
         return Outcome(
             path,
             "ok",
-            f"OK      {name}{note} → {submission.archive_path} "
-            f"({submission.reference}{paper}){extra}",
+            f"OK      {name}{note} → {submission.archive_path} ({shown}){extra}",
             submission.reference,
             target,
-            submission.warnings,
+            warnings,
         )
 
     def _recover_one(self, submission: Submission, source: Path, now: datetime) -> Outcome | None:
@@ -1165,3 +1232,9 @@ def _check_readable(format_: str, name: str) -> None:
             "Scannez le formulaire en PDF (200 dpi, noir et blanc) et déposez-le à nouveau.",
             RejectionCode.WRONG_TYPE,
         )
+
+
+def _part_label(submission: Submission) -> str:
+    if submission.status == "jointe":
+        return " [copie papier jointe]"
+    return " [papier]" if submission.paper else ""

@@ -690,6 +690,14 @@ class Store:
             db.execute("UPDATE submissions SET filed = 1 WHERE sha256 = ?", (row[1],))
             self._audit(db, now, "archive", row[0], row[1], row[2], row[3])
 
+    def set_archive_path(self, sha256: str, archive_path: str) -> None:
+        """Another archive name for a file not yet filed (the chosen one was taken meanwhile)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE submissions SET archive_path = ? WHERE sha256 = ? AND filed = 0",
+                (archive_path, sha256),
+            )
+
     def submission_by_sha256(self, sha256: str) -> Submission | None:
         row = self._db.execute(
             f"SELECT {', '.join(_SUBMISSION_COLUMNS)} FROM submissions WHERE sha256 = ?",

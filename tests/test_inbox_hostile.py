@@ -255,6 +255,72 @@ def test_a_bug_after_storing_leaves_the_file_for_the_archive_with_a_note(
     assert not list(workspace.inbox.iterdir())  # file filed, its old note gone
 
 
+def test_an_archive_name_taken_while_the_file_waited_gets_the_next_name(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored, then the move failed; meanwhile another file took its archive name."""
+    drop(workspace, "eloise.docx", form(workspace))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("bogue du rangement")
+
+    monkeypatch.setattr("entretien_forms.inbox.ingest.move_new", broken)
+    (outcome,) = ingest(workspace).outcomes
+    assert outcome.status == "failed"
+    monkeypatch.undo()
+    with Store.open(workspace.database_path) as store:
+        (waiting,) = store.unfiled_submissions()
+    taken = workspace.root / waiting.archive_path
+    taken.parent.mkdir(parents=True, exist_ok=True)
+    taken.write_bytes(b"un autre fichier, range entre-temps")
+
+    report = ingest(workspace)
+
+    assert [o.status for o in report.outcomes] == ["ok"]
+    assert taken.read_bytes() == b"un autre fichier, range entre-temps"  # untouched
+    with Store.open(workspace.database_path) as store:
+        (filed,) = store.submissions()
+    assert filed.filed and filed.archive_path != waiting.archive_path
+    assert (workspace.root / filed.archive_path).read_bytes() == form(workspace)
+    assert not list(workspace.inbox.iterdir())
+
+
+def test_a_reason_note_left_without_its_file_by_a_kill_is_removed_once_old(
+    workspace: Workspace,
+) -> None:
+    rejected = workspace.root / "rejected"
+    rejected.mkdir(exist_ok=True)
+    orphan, young, hr_own = (rejected / n for n in ("a.pdf.txt", "b.pdf.txt", "notes.txt"))
+    orphan.write_text("Fichier : a.pdf\nReçu le : 01/12/2026 à 10:00\n", "utf-8")
+    young.write_text("Fichier : b.pdf\nReçu le : 01/12/2026 à 10:00\n", "utf-8")
+    hr_own.write_text("mes notes sur les retours", "utf-8")
+    old = datetime(2026, 11, 1).timestamp()
+    os.utime(orphan, (old, old))
+    os.utime(hr_own, (old, old))
+
+    ingest(workspace)
+
+    assert not orphan.exists()
+    assert young.exists() and hr_own.exists()
+
+
+def test_a_file_forced_from_rejected_takes_its_old_reason_note_with_it(
+    workspace: Workspace,
+) -> None:
+    data = form(workspace)
+    rejected = workspace.root / "rejected"
+    rejected.mkdir(exist_ok=True)
+    (rejected / "eloise.docx").write_bytes(data)
+    (rejected / "eloise.docx.txt").write_text("Fichier : eloise.docx\nancienne raison\n", "utf-8")
+    with Store.open(workspace.database_path) as store:
+        report = ingest_paths(
+            workspace, store, [rejected / "eloise.docx"], now=NOW, trust_reference=True
+        )
+
+    assert [o.status for o in report.outcomes] == ["ok"]
+    assert not list(rejected.iterdir())
+
+
 def test_a_file_that_cannot_even_be_set_aside_stays_with_a_note_beside_it(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import stat
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -147,6 +148,44 @@ def remove_orphan_temporaries(folder: Path) -> int:
             with suppress(OSError):
                 path.unlink()
                 removed += 1
+    return removed
+
+
+# A reason note starts with this line (``ingest._note_text``): a ``.txt`` HR dropped in
+# rejected/ never does, so only our own notes are ever removed.
+NOTE_FIRST_LINE = "Fichier : "
+# A note younger than this may belong to a move another process is making right now.
+_ORPHAN_AGE_SECONDS = 120.0
+
+
+def remove_orphan_notes(folder: Path, *, now: float | None = None) -> int:
+    """Delete reason notes whose file is not beside them: a kill between note and move.
+
+    ``set_aside`` writes the note before moving the file, so that a file in
+    ``rejected/`` always has its reason; a kill in between leaves a note about a
+    file still in the inbox, which the next run sets aside again with a new
+    note. Only our notes, only old enough not to be another process's move in
+    progress. Returns how many.
+    """
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    for note in folder.glob(f"*{NOTE_SUFFIX}"):
+        target = note.with_name(note.name[: -len(NOTE_SUFFIX)])
+        if os.path.lexists(target) or note.is_symlink() or not note.is_file():
+            continue
+        try:
+            if now - note.stat().st_mtime < _ORPHAN_AGE_SECONDS:
+                continue
+            with note.open("rb") as handle:
+                head = handle.read(len(NOTE_FIRST_LINE.encode()))
+            if head != NOTE_FIRST_LINE.encode():
+                continue
+            note.unlink()
+            removed += 1
+        except OSError:
+            continue
     return removed
 
 

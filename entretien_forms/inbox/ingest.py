@@ -241,6 +241,7 @@ class Inbox:
         now = now or datetime.now()
         for folder in (self.rejected_dir, self.workspace.root / "archive"):
             filing.remove_orphan_temporaries(folder)
+        filing.remove_orphan_notes(self.rejected_dir)
         done = []
         seen: set[str] = set()
         for submission in self.store.unfiled_submissions():
@@ -681,9 +682,21 @@ class Inbox:
 
     def _recover_one(self, submission: Submission, source: Path, now: datetime) -> Outcome | None:
         archived = self.workspace.root / submission.archive_path
-        if not os.path.lexists(archived) and _same_file(source, submission.sha256):
-            archived.parent.mkdir(parents=True, exist_ok=True)
-            move_new(source, archived)
+        if _same_file(source, submission.sha256):
+            if os.path.lexists(archived) and not _same_file(archived, submission.sha256):
+                # Another file took the name between the choice and the move (two runs
+                # in the same second): this one gets the next free name.
+                archived = self._archive_path(source, submission, submission.received_at)
+                self.store.set_archive_path(
+                    submission.sha256, archived.relative_to(self.workspace.root).as_posix()
+                )
+                submission = replace(
+                    submission,
+                    archive_path=archived.relative_to(self.workspace.root).as_posix(),
+                )
+            if not os.path.lexists(archived):
+                archived.parent.mkdir(parents=True, exist_ok=True)
+                move_new(source, archived)
         if not archived.exists():
             return None  # neither here nor there yet: ``process`` will find it in the inbox
         if _same_file(source, submission.sha256) and _same_file(archived, submission.sha256):
@@ -952,9 +965,23 @@ def _leave_note(path: Path, text: str) -> Path | None:
 
 
 def _forget_inbox_note(path: Path) -> None:
-    """The note left by an earlier failed attempt is out of date once the file is handled."""
+    """The note left by an earlier attempt is out of date once the file is handled.
+
+    That is the ``.erreur.txt`` beside a file left in place, and, for a file HR
+    took from ``rejected/`` (``ingest --forcer-identite rejected/x.pdf``), the
+    reason note beside it there.
+    """
     with suppress(OSError):
         inbox_note(path).unlink()
+    reason = path.with_name(path.name + filing.NOTE_SUFFIX)
+    if path.parent.name == "rejected" and not os.path.lexists(path):
+        with suppress(OSError):
+            with reason.open("rb") as handle:
+                ours = handle.read(len(filing.NOTE_FIRST_LINE.encode())) == (
+                    filing.NOTE_FIRST_LINE.encode()
+                )
+            if ours:
+                reason.unlink()
 
 
 def _shown(path: Path, root: Path) -> str:

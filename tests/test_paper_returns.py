@@ -12,9 +12,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pypdfium2 as pdfium
 import pytest
+from click.testing import CliRunner
 
+from entretien_forms.cli import cli
 from entretien_forms.forms import load_catalog
 from entretien_forms.generate import GenerationRequest, issue_forms, plan_generation
 from entretien_forms.inbox.export import export_records
@@ -154,3 +157,23 @@ def test_a_second_scan_of_an_unkeyed_paper_return_replaces_it(workspace: Workspa
     with Store.open(workspace.database_path) as store:
         (waiting,) = store.awaiting_keying()
     assert waiting.source_file == "scan-net.pdf"
+
+
+def test_status_and_the_workbook_count_paper_returns_waiting_for_keying(
+    workspace: Workspace,
+) -> None:
+    blank = _issued(workspace, "pdf").read_bytes()
+    _drop_and_ingest(workspace, "scan.pdf", _scan(blank), 9)
+    runner = CliRunner()
+
+    shown = runner.invoke(cli, ["-w", str(workspace.root), "status", "--date", "01/12/2026"])
+    built = runner.invoke(cli, ["-w", str(workspace.root), "report", "--date", "01/12/2026"])
+
+    assert shown.exit_code == 0, shown.output
+    assert "1 retour papier attend la saisie des réponses écrites à la main" in shown.output
+    assert built.exit_code == 0, built.output
+    book = openpyxl.load_workbook(workspace.outbox / "suivi-entretiens.xlsx")
+    summary = {row[0]: row[1] for row in book["Synthèse"].iter_rows(max_col=2, values_only=True)}
+    assert summary["Retours papier à saisir (campagne)"] == 1
+    header = [c.value for c in book["Campagne"][1]]
+    assert book["Campagne"].cell(2, header.index("Papier à saisir") + 1).value == 1

@@ -382,17 +382,17 @@ def test_figures_equal_the_compliance_workbook(store: Store, tmp_path: Path) -> 
 
     campaign_rows = list(workbook["Campagne"].iter_rows(min_row=2, values_only=True))
     managers = [
-        (m.manager, m.employees, m.issued, m.returned, m.paper, m.missing, m.rejected)
+        (m.manager, m.employees, m.issued, m.returned, m.paper, m.to_key, m.missing, m.rejected)
         for m in status.managers
     ]
-    assert [row[:7] for row in campaign_rows[: len(managers)]] == managers
-    assert campaign_rows[len(managers)] == (None,) * 8  # the table ends there
+    assert [row[:8] for row in campaign_rows[: len(managers)]] == managers
+    assert campaign_rows[len(managers)] == (None,) * 9  # the table ends there
     t = status.total
-    assert campaign_rows[len(managers) + 1][:7] == (
+    assert campaign_rows[len(managers) + 1][:8] == (
         "Total — campagne « 2026 »",
-        *(t.employees, t.issued, t.returned, t.paper, t.missing, t.rejected),
+        *(t.employees, t.issued, t.returned, t.paper, t.to_key, t.missing, t.rejected),
     )
-    rates = [row[7] for row in campaign_rows if row[0] is not None]
+    rates = [row[8] for row in campaign_rows if row[0] is not None]
     assert rates == [pytest.approx(m.return_rate) for m in [*status.managers, t]]
 
     summary = {
@@ -515,6 +515,7 @@ def test_as_dict_is_json_with_iso_dates(store: Store) -> None:
         "issued": 6,
         "returned": 3,
         "paper": 1,
+        "to_key": 0,
         "missing": 3,
         "rejected": 3,
         "return_rate": 0.5,
@@ -622,7 +623,7 @@ def test_long_and_hostile_texts_are_cut_and_neutralised() -> None:
         deadlines_total=1,
         reviews=(),
         reviews_total=0,
-        figures=KeyFigures(TODAY, "2026", 1, {"en_retard": 1}, *(0,) * 9, 0.0, *(0,) * 6),
+        figures=KeyFigures(TODAY, "2026", 1, {"en_retard": 1}, *(0,) * 9, 0.0, *(0,) * 7),
     )
 
     lines = render_status(status, workbook="outbox/suivi-entretiens.xlsx")
@@ -803,10 +804,10 @@ def test_namesake_managers_are_two_rows_of_the_campaign_sheet(
 
     rows = list(workbook["Campagne"].iter_rows(min_row=2, values_only=True))
     assert rows[:4] == [
-        ("Martin Dupont (M010)", 1, 1, 0, 0, 1, 0, 0),
-        ("Martin Dupont (M020)", 2, 2, 1, 0, 1, 0, 0.5),
-        (None,) * 8,
-        ("Total — campagne « 2026 »", 3, 3, 1, 0, 2, 0, pytest.approx(1 / 3)),
+        ("Martin Dupont (M010)", 1, 1, 0, 0, 0, 1, 0, 0),
+        ("Martin Dupont (M020)", 2, 2, 1, 0, 0, 1, 0, 0.5),
+        (None,) * 9,
+        ("Total — campagne « 2026 »", 3, 3, 1, 0, 0, 2, 0, pytest.approx(1 / 3)),
     ]
     employees = {str(r["Matricule"]): r["Responsable"] for r in _rows(workbook["Salariés"])}
     assert employees == {

@@ -139,6 +139,12 @@ def render_status(result: CampaignStatus, *, workbook: str) -> list[str]:
     if result.managers:
         rows = [*(_manager_row(m) for m in result.managers), _manager_row(result.total)]
         lines += _table(_MANAGER_COLUMNS, rows, rule_before_last=True)
+        if result.total.to_key:
+            waiting = count(result.total.to_key, "retour papier attend", "retours papier attendent")
+            lines.append(
+                f"{waiting} la saisie des réponses écrites à la main : « entretien saisie » "
+                "prépare une fiche de saisie par retour."
+            )
     else:
         lines.append(
             "  Aucun formulaire émis pour cette campagne : « entretien generate --kind ... », "

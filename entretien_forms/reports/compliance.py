@@ -672,13 +672,23 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         "Formulaires émis",
         "Retournés",
         "Dont papier",
+        "Papier à saisir",
         "Manquants",
         "Fichiers rejetés",
         "Taux de retour",
     ]
 
     def figures(p: ManagerProgress) -> list[Any]:
-        return [p.employees, p.issued, p.returned, p.paper, p.missing, p.rejected, p.return_rate]
+        return [
+            p.employees,
+            p.issued,
+            p.returned,
+            p.paper,
+            p.to_key,
+            p.missing,
+            p.rejected,
+            p.return_rate,
+        ]
 
     rows = [[p.manager, *figures(p)] for p in progress]
     sheet = table_sheet(
@@ -686,13 +696,13 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         "Campagne",
         headers,
         rows,
-        widths=[36, 10, 12, 11, 11, 11, 12, 11],
-        formats={7: PERCENT_FORMAT},
+        widths=[36, 10, 12, 11, 11, 11, 11, 12, 11],
+        formats={8: PERCENT_FORMAT},
     )
     total_row = len(rows) + 3  # a blank row: outside the filter, not sorted with it
     for n, value in enumerate([f"Total — campagne « {forms.name} »", *figures(total)], start=1):
         sheet.cell(total_row, n, safe_cell(value)).font = Font(bold=True)
-    sheet.cell(total_row, 8).number_format = PERCENT_FORMAT
+    sheet.cell(total_row, 9).number_format = PERCENT_FORMAT
     # One bar per manager; files that could not be attributed have no form to show.
     charted = sum(1 for p in progress if p.manager != UNATTRIBUTED)
     if charted:
@@ -704,7 +714,7 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         chart.y_axis.majorGridlines = None
         last = charted + 1
         data = Reference(sheet, min_col=4, min_row=1, max_row=last)  # Retournés
-        missing = Reference(sheet, min_col=6, min_row=1, max_row=last)  # Manquants
+        missing = Reference(sheet, min_col=7, min_row=1, max_row=last)  # Manquants
         chart.add_data(data, titles_from_data=True)
         chart.add_data(missing, titles_from_data=True)
         chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
@@ -713,7 +723,7 @@ def _campaign_sheet(workbook: Report, people: Sequence[Person], forms: CampaignF
         chart.height = min(30.0, 7 + 0.6 * charted)
         chart.width = 18
         chart.legend.position = "b"
-        sheet.add_chart(chart, "J2")
+        sheet.add_chart(chart, "K2")
 
 
 # --- Synthèse ----------------------------------------------------------------------------
@@ -857,6 +867,11 @@ def _summary_sheet(
     line("Formulaires émis (campagne)", k.forms_issued)
     line("Formulaires retournés (campagne)", k.forms_returned)
     line("Formulaires manquants (campagne)", k.forms_missing)
+    line(
+        "Retours papier à saisir (campagne)",
+        k.forms_to_key,
+        "réponses écrites à la main : « entretien saisie » prépare les fiches de saisie",
+    )
     line("Fichiers rejetés (campagne)", k.files_rejected, "voir le dossier rejected/")
     line("Taux de retour (campagne)", k.return_rate, "", PERCENT_FORMAT)
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from entretien_forms.reports.follow_up import FollowUp, owed_for_sure
+from entretien_forms.reports.follow_up import FollowUp, awaits_keying, owed_for_sure
 from entretien_forms.rules import Status, add_months
 
 # The statuses of the rules, the most urgent first (the order people read them in).
@@ -59,6 +59,7 @@ class KeyFigures:
     forms_issued: int
     forms_returned: int
     files_rejected: int
+    forms_to_key: int  # paper returns whose handwritten answers wait for HR's keying
 
     @property
     def forms_missing(self) -> int:
@@ -129,4 +130,5 @@ def key_figures(facts: FollowUp, today: date) -> KeyFigures:
         forms_issued=len(forms.issued),
         forms_returned=sum(1 for k in forms.issued if k in forms.returned),
         files_rejected=sum(forms.rejected.values()),
+        forms_to_key=sum(1 for s in forms.returned.values() if awaits_keying(s)),
     )

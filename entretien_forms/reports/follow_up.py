@@ -114,7 +114,8 @@ def _recorded(submission: Submission, answers: Mapping[str, AnswerValue]) -> Rec
     received = submission.received_at.date()
     held_on: date | None = None
     occasion: Occasion = "etat_des_lieux" if submission.kind == "etat_des_lieux" else "periodique"
-    if not submission.paper:
+    # A paper return has answers once HR keyed them (« entretien saisie »): its date then.
+    if answers:
         held = answers.get("entretien.date")
         if isinstance(held, str):
             try:
@@ -143,6 +144,11 @@ class Person:
     planned: tuple[TrainingRecord, ...]  # trainings not yet done, for the EDL sheet
 
 
+def awaits_keying(submission: Submission) -> bool:
+    """A paper return whose handwritten answers HR has not keyed yet (« entretien saisie »)."""
+    return submission.paper and submission.keying == "a_saisir"
+
+
 @dataclass
 class CampaignForms:
     """Forms of one campaign: who got which, what came back, what was rejected."""
@@ -156,7 +162,13 @@ class CampaignForms:
     def state(self, matricule: str, kind: str) -> str:
         submission = self.returned.get((matricule, kind))
         if submission is not None:
-            return "retourné (papier)" if submission.paper else "retourné"
+            if submission.paper:
+                return (
+                    "retourné (papier, à saisir)"
+                    if awaits_keying(submission)
+                    else ("retourné (papier)")
+                )
+            return "retourné"
         return "manquant" if (matricule, kind) in self.issued else "non émis"
 
 
@@ -386,7 +398,9 @@ class ManagerProgress:
     paper: int  # among returned
     missing: int
     rejected: int  # files set aside in rejected/
-    manager_matricule: str | None = None  # None: not a manager of the roster (total, files...)
+    # None: not a manager of the roster (total, files...)
+    manager_matricule: str | None = None
+    to_key: int = 0  # paper returns whose written answers HR has not keyed yet
 
     @property
     def return_rate(self) -> float | None:
@@ -401,6 +415,7 @@ class ManagerProgress:
             "issued": self.issued,
             "returned": self.returned,
             "paper": self.paper,
+            "to_key": self.to_key,
             "missing": self.missing,
             "rejected": self.rejected,
             "return_rate": self.return_rate,
@@ -428,11 +443,13 @@ def manager_progress(
         counts[manager]["issued"] += 1
         counts[manager]["returned" if returned is not None else "missing"] += 1
         counts[manager]["paper"] += returned is not None and returned.paper
+        counts[manager]["to_key"] += returned is not None and awaits_keying(returned)
     for key, submission in forms.returned.items():
         if key not in forms.issued:
             manager = manager_of.get(key[0], outside)
             counts[manager]["returned"] += 1
             counts[manager]["paper"] += submission.paper
+            counts[manager]["to_key"] += awaits_keying(submission)
     for matricule, files in forms.rejected.items():
         manager = manager_of.get(matricule, outside) if matricule else (None, UNATTRIBUTED)
         counts[manager]["rejected"] += files
@@ -455,6 +472,7 @@ def manager_progress(
             paper=c["paper"],
             missing=c["missing"],
             rejected=c["rejected"],
+            to_key=c["to_key"],
         )
 
     rows = tuple(

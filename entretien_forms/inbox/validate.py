@@ -35,29 +35,34 @@ class Validation:
 
 
 def validate_answers(
-    layout: FormLayout, raw: Mapping[str, RawAnswer], *, today: date
+    layout: FormLayout, raw: Mapping[str, RawAnswer], *, today: date, required: bool = True
 ) -> Validation:
-    """Typed answers for every field of ``layout`` found in ``raw``, and the warnings."""
+    """Typed answers for every field of ``layout`` found in ``raw``, and the warnings.
+
+    ``required=False`` for a paper return whose written answers wait for keying:
+    a required answer not read yet is not missing.
+    """
     answers: list[StoredAnswer] = []
     warnings: list[str] = []
+
     for field in layout.fields:
         if field.type == "multichoice":
             chosen, method = _multichoice(field, raw)
             if chosen:
                 answers.append(StoredAnswer(field.id, chosen, method))
-            elif field.required:
+            elif field.required and required:
                 warnings.append(_missing(field))
             continue
         found = raw.get(field.id)
         if found is None or (isinstance(found.value, str) and not found.value.strip()):
-            if field.required:
+            if field.required and required:
                 warnings.append(_missing(field))
             continue
         value = _typed(field, found.value, today)
         if value is False and field.type == "checkbox":
             # An empty box cannot be told from an unanswered one: only ticks are answers,
             # the same for Word (which reports unticked boxes) and PDF (which does not).
-            if field.required:
+            if field.required and required:
                 warnings.append(_missing(field))
             continue
         if value is None:

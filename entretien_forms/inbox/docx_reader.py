@@ -15,6 +15,12 @@ a file is read the best way it allows, and each answer says how it was found
   column header and beside the row header, or in the box under the label;
 - ``typed_mark``: a check box ticked by typing ☒, ✓ or X instead of clicking.
 
+A form issued from a company's own template is matched by position to that
+template's controls (``blank``), not to the built-in form's. Text typed
+outside the controls (a remark under a table, after a field) is no answer,
+but it is not dropped unseen: a note quotes it (``added_text_note``, shared
+with ``odt_reader``).
+
 The file comes from outside. The package is checked before anything is
 inflated (declared sizes, compression ratio, encryption, macros), the XML
 parser loads no DTD and resolves no entity, and every way a file can be
@@ -517,6 +523,9 @@ class _Text:
 
     def __init__(self) -> None:
         self.revised = False  # some text read was a tracked insertion or deletion
+        # Paragraphs outside any control read as part of an answer (the rest of a
+        # long answer, after LibreOffice): not text added outside the fields.
+        self.consumed: set[Any] = set()
 
     def of(self, node: Any) -> str:
         """The text of ``node``, paragraphs separated by line breaks.
@@ -528,6 +537,8 @@ class _Text:
         for element in node.iter(*_TEXT_PARTS):
             name = element.tag
             if name == _W_T:
+                if _after_text(element):
+                    out.append("\n")
                 out.append(element.text or "")
             elif name == _W_P:
                 if out:
@@ -558,6 +569,8 @@ class _Text:
             for node in top:
                 tag = node.tag
                 if tag == _W_T:
+                    if _after_text(node):
+                        out.append("\n")
                     out.append(node.text or "")
                 elif tag == _W_TAB:
                     out.append("\t")
@@ -595,8 +608,20 @@ class _Text:
                     p for p in parent.itersiblings(_W_P) if next(p.iter(_W_SDT), None) is None
                 ]
                 if following:
+                    self.consumed.update(following)
                     text += "\n" + self.joined(following)
         return text.strip()
+
+
+def _after_text(t: Any) -> bool:
+    """Whether ``t`` directly follows another ``w:t`` of its run: a line break between them.
+
+    LibreOffice 7.4 writes a multi-line answer typed in a field as one ``w:t``
+    per line, side by side, with nothing between them (it means ``w:br``);
+    Word starts a new run after a break, so it never writes two in a row.
+    """
+    previous = t.getprevious()
+    return previous is not None and previous.tag == _W_T
 
 
 def _mark_deleted(paragraph: Any) -> bool:
@@ -662,13 +687,14 @@ _Slot = ControlSpec
 class _Plan:
     slots: tuple[_Slot, ...]
     by_key: Mapping[str, _Slot]
+    known: FormText  # what the blank form prints outside its controls
 
 
 @lru_cache(maxsize=32)
 def _plan_of(layout: FormLayout) -> _Plan:
     """The controls our renderer writes for ``layout``: what a re-saved form is matched to."""
     slots = docx_controls(layout)
-    return _Plan(slots, {slot.key: slot for slot in slots})
+    return _Plan(slots, {slot.key: slot for slot in slots}, form_text(layout))
 
 
 # The last layouts seen, by identity: hashing a layout costs more than reading a form.
@@ -686,6 +712,151 @@ def _plan(layout: FormLayout) -> _Plan:
     return plan
 
 
+@lru_cache(maxsize=8)
+def _blank_plan(layout: FormLayout, blank: bytes) -> _Plan:
+    """The controls of the blank document a form was issued from, in its order.
+
+    A company's own Word template puts the form's fields where HR wants them,
+    some of them only: once an editor has dropped the tags, its n-th control is
+    the n-th tagged control of the template, not of ``docx_controls``. A
+    control of the template whose tag names no field of ``layout`` is left out,
+    so that a template changed since (or untagged) fails the position check.
+    """
+    fields = {f.id: f for f in layout.fields}
+    slots: list[_Slot] = []
+    root = _document_root(_open(blank, "modèle vierge"))
+    for control in _controls(root):
+        field_id, _, n = (control.tag or "").partition("#")
+        field = fields.get(field_id)
+        if field is None:
+            continue
+        box = control.kind == "checkbox" or field.type in ("checkbox", "multichoice")
+        option = int(n) if n.isdecimal() and len(n) < 4 else None
+        kind: Any = control.kind  # one of _ANSWER_KINDS: a ControlKind
+        alias = control.alias() or ""
+        slots.append(ControlSpec(control.tag or "", kind, alias, field, option, box))
+    text = _Text()
+    known = form_text(layout, (text.of(p) for p in root.iter(_W_P)))
+    return _Plan(tuple(slots), {slot.key: slot for slot in slots}, known)
+
+
+def _document_root(package: _Package) -> Any:
+    """The parsed ``w:document`` of ``package``, Strict namespaces read as transitional."""
+    name, part = package.name, package.document.filename
+    raw = _read(package.archive, package.document, name, MAX_DOCUMENT_BYTES)
+    root = _parse(raw, name, part)
+    if root.tag == _STRICT_DOCUMENT:
+        root = _parse(raw.replace(_STRICT_W, parts.NS_W.encode()), name, part)
+    if root.tag != _W_DOCUMENT:
+        raise _damaged(name, part)
+    return root
+
+
+# --------------------------------------------------------------------------- text added
+
+
+# What the renderers write around a layout's own texts (header line, legends,
+# required mark): words of the form, not of the person who filled it in.
+_RENDERER_WORDS = (
+    "Salarié matricule Responsable non renseigné Campagne Référence émis le réponse "
+    "obligatoire Choix possibles N° Réf version page Entretien annuel professionnel "
+    "état des lieux"
+)
+_WORD = re.compile(r"[a-z]{2,}")
+_TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text`` as compared: folded, two letters or more, no digits."""
+    return set(_WORD.findall(fold(text)))
+
+
+@lru_cache(maxsize=32)
+def _layout_words(layout: FormLayout) -> frozenset[str]:
+    """Every word a blank form of ``layout`` prints outside its fields."""
+    texts = [_RENDERER_WORDS, layout.title, layout.privacy_notice, layout.kind, layout.form_id]
+    texts += [*PLACEHOLDERS.values(), LOCKED_PLACEHOLDER]
+    for section in layout.sections:
+        texts += [section.title, section.guidance or ""]
+        for item in section.items:
+            texts += [item.label, item.help or ""]
+            if isinstance(item, Table):
+                texts += [item.row_header or ""]
+                texts += [row.label or row.key for row in item.rows]
+                for column in item.columns:
+                    texts += [column.label, *column.options, *column.scale_labels]
+            else:
+                texts += [*item.options, *item.scale_labels]
+    words: set[str] = set()
+    for text in texts:
+        words |= _words(text)
+    return frozenset(words)
+
+
+@dataclass(frozen=True)
+class FormText:
+    """What a blank form prints outside its fields: text found beyond it was added.
+
+    ``patterns`` are the paragraphs of a company template that hold pre-fill
+    placeholders (``Salarié : {{ salarie.nom }}``), any value standing for them.
+    """
+
+    words: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+
+def form_text(layout: FormLayout, blank_paragraphs: Iterable[str] = ()) -> FormText:
+    """The words of ``layout``'s blank form, and of the blank document's paragraphs if given."""
+    words = set(_layout_words(layout))
+    patterns: list[re.Pattern[str]] = []
+    for paragraph in blank_paragraphs:
+        if _TEMPLATE_CODE.search(paragraph):
+            pieces = [fold(p) for p in _TEMPLATE_CODE.split(paragraph)]
+            patterns.append(re.compile(".*".join(re.escape(p) for p in pieces)))
+            paragraph = _TEMPLATE_CODE.sub(" ", paragraph)
+        words |= _words(paragraph)
+    return FormText(frozenset(words), tuple(patterns))
+
+
+def added_text_note(
+    paragraphs: Iterable[str], known: FormText, extraction: Extraction
+) -> str | None:
+    """The note quoting the paragraphs typed outside the fields, None if there are none.
+
+    A paragraph is the form's own when every word of it is a word the blank
+    form prints, a word of an answer or of the identity (the header line names
+    the employee), or when it matches a template paragraph. Anything else was
+    typed by someone outside the answer fields and would be lost unread: HR is
+    told, with the text quoted (shortened).
+    """
+    words = set(known.words)
+    identity = extraction.identity
+    for value in (identity.reference, identity.matricule, identity.campaign, identity.kind):
+        words |= _words(value or "")
+    for answer in extraction.answers.values():
+        if isinstance(answer.value, str):
+            words |= _words(answer.value)
+    reference = identity.reference
+    added: list[str] = []
+    for paragraph in paragraphs:
+        text = " ".join(paragraph.split())
+        if not text or (reference and reference in text):
+            continue  # the form's header line carries its reference
+        if _words(text) <= words:
+            continue
+        folded = fold(text)
+        if any(pattern.fullmatch(folded) for pattern in known.patterns):
+            continue
+        added.append(text)
+    if not added:
+        return None
+    shown = " ; ".join(f"« {_short(text, 150)} »" for text in added[:3])
+    more = len(added) - 3
+    if more > 0:
+        shown += f" (et {count(more, 'autre passage', 'autres passages')})"
+    return f"Texte ajouté hors des champs : {shown}."
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -694,32 +865,39 @@ def identify_docx(data: bytes, name: str) -> ClaimedIdentity:
     return _identity(_open(data, name))
 
 
-def extract_docx(data: bytes, name: str, layout: FormLayout | None) -> Extraction:
+def extract_docx(
+    data: bytes, name: str, layout: FormLayout | None, *, blank: bytes | None = None
+) -> Extraction:
     """Every answer of a returned Word form, each with the way it was found.
 
     ``layout`` is the form's layout once identified; without it only tagged
-    controls can be read.
+    controls can be read. ``blank`` is the company Word template the form was
+    issued from, if any: its controls, not the built-in form's, are what an
+    untagged control is matched to by position, and its text is the form's own.
     """
     package = _open(data, name)
     extraction = Extraction(identity=_identity(package), producer=_producer(package))
-    part = package.document.filename
-    raw = _read(package.archive, package.document, name, MAX_DOCUMENT_BYTES)
-    root = _parse(raw, name, part)
-    if root.tag == _STRICT_DOCUMENT:
-        root = _parse(raw.replace(_STRICT_W, parts.NS_W.encode()), name, part)
-    if root.tag != _W_DOCUMENT:
-        raise _damaged(name, part)
-    _Reading(root, layout, extraction).run()
+    root = _document_root(package)
+    plan = None
+    if layout is not None:
+        plan = _plan(layout) if blank is None else _blank_plan(layout, blank)
+    _Reading(root, layout, extraction, plan).run()
     return extraction
 
 
 class _Reading:
     """One document read into one ``Extraction``: controls, then position, then tables."""
 
-    def __init__(self, root: Any, layout: FormLayout | None, extraction: Extraction) -> None:
+    def __init__(
+        self,
+        root: Any,
+        layout: FormLayout | None,
+        extraction: Extraction,
+        plan: _Plan | None = None,
+    ) -> None:
         self.root = root
         self.layout = layout
-        self.plan = _plan(layout) if layout is not None else None
+        self.plan = plan
         self.extraction = extraction
         self.answers = extraction.answers
         self.notes = extraction.notes
@@ -765,6 +943,26 @@ class _Reading:
                 "Le document contient des modifications suivies : les réponses ont été lues "
                 "comme si toutes les modifications étaient acceptées."
             )
+        self.added_text()
+
+    def added_text(self) -> None:
+        """A note quoting text typed outside the controls, which no answer holds.
+
+        Not when answers were read from the tables: the text outside controls
+        is then where the answers are, and a note already asks for a check.
+        """
+        if self.plan is None or any(a.method == "table_cell" for a in self.answers.values()):
+            return
+        outside = _Text()
+        paragraphs = []
+        for paragraph in self.root.iter(_W_P):
+            if paragraph in self.text.consumed or _in_control(paragraph):
+                continue
+            kept = [child for child in paragraph if child.tag not in (_W_SDT, _W_PPR)]
+            paragraphs.append(outside.joined(kept))
+        note = added_text_note(paragraphs, self.plan.known, self.extraction)
+        if note is not None:
+            self.notes.append(note)
 
     def label(self, key: str) -> str:
         slot = self.plan.by_key.get(key) if self.plan is not None else None
@@ -869,6 +1067,10 @@ class _Reading:
                 f"{where} dans le texte du formulaire, hors des champs (champs supprimés ou "
                 "retapés) : à vérifier."
             )
+
+
+def _in_control(element: Any) -> bool:
+    return next(element.iterancestors(_W_SDT), None) is not None
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -57,7 +57,7 @@ from entretien_forms.errors import (
 from entretien_forms.forms import Catalog, label_context, load_catalog
 from entretien_forms.forms.model import FormLayout
 from entretien_forms.identity import verify
-from entretien_forms.inbox import docx_reader, filing, pdf_reader
+from entretien_forms.inbox import convert, docx_reader, filing, odt_reader, pdf_reader
 from entretien_forms.inbox.filing import (
     display_name,
     inbox_note,
@@ -185,6 +185,7 @@ class _Job:
     now: datetime
     data: bytes = b""
     sniffed: Sniffed | None = None
+    reader: str = ""  # the format read: a .doc is read as the .docx it converts to
     sha: str | None = None
     claimed: ClaimedIdentity | None = None
     issued: IssuedForm | None = None
@@ -193,6 +194,9 @@ class _Job:
     warnings: list[str] = field(default_factory=list)
     answers: list[StoredAnswer] = field(default_factory=list)
 
+
+# Extensions an archived file keeps (any other is dropped: the name is the sender's).
+_ARCHIVED_SUFFIXES = (".docx", ".pdf", ".odt", ".doc", ".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
 # Errors that no other file can escape either: the run stops instead of failing them all.
 _WORKSPACE_WIDE = frozenset(
@@ -226,6 +230,7 @@ class Inbox:
         self._catalog: Catalog | None = None
         self._layouts: dict[tuple[str, str | None, str, tuple[str, ...] | None], FormLayout] = {}
         self._secret: bytes | None = None
+        self._templates: dict[Path, bytes | None] = {}
 
     @property
     def rejected_dir(self) -> Path:
@@ -337,8 +342,19 @@ class Inbox:
     def _identify(self, job: _Job) -> None:
         assert job.sniffed is not None
         _check_readable(job.sniffed.format, job.name)
-        if job.sniffed.format == "docx":
+        job.reader = job.sniffed.format
+        if job.reader == "doc":
+            # Word 97-2003: LibreOffice (when installed) makes a .docx of it, read as
+            # any; the original bytes are what is hashed and archived.
+            job.data = convert.doc_to_docx(job.data, job.name)
+            job.reader = "docx"
+            job.warnings.append(
+                "Converti depuis Word 97-2003 (.doc) avec LibreOffice : vérifiez les réponses."
+            )
+        if job.reader == "docx":
             job.claimed = docx_reader.identify_docx(job.data, job.name)
+        elif job.reader == "odt":
+            job.claimed = odt_reader.identify_odt(job.data, job.name)
         else:
             job.claimed = pdf_reader.identify_pdf(job.data, job.name)
         job.issued = self._issued(job.name, job.claimed)
@@ -348,8 +364,12 @@ class Inbox:
 
     def _extract(self, job: _Job) -> None:
         assert job.sniffed is not None and job.claimed is not None and job.issued is not None
-        if job.sniffed.format == "docx":
-            job.extraction = docx_reader.extract_docx(job.data, job.name, job.layout)
+        if job.reader == "docx":
+            blank = self._company_template(job.issued)
+            job.extraction = docx_reader.extract_docx(job.data, job.name, job.layout, blank=blank)
+        elif job.reader == "odt":
+            blank = self._company_template(job.issued)
+            job.extraction = odt_reader.extract_odt(job.data, job.name, job.layout, blank=blank)
         else:
             job.extraction = pdf_reader.extract_pdf(job.data, job.name, job.layout)
         job.data = b""  # read: the bytes are not needed any more
@@ -514,6 +534,25 @@ class Inbox:
                 RejectionCode.TAMPERED,
             )
 
+    def _company_template(self, issued: IssuedForm) -> bytes | None:
+        """The company Word template a form was issued from, if its definition names one.
+
+        An editor that drops the controls' tags leaves them to be matched by
+        position: against the template's controls, not the built-in layout's.
+        """
+        if self._catalog is None:
+            self._catalog = load_catalog(self.workspace.templates_dir)
+        definition = self._catalog.forms.get(issued.form_id)
+        template = None if definition is None else definition.word_template
+        if template is None:
+            return None
+        if template not in self._templates:
+            try:
+                self._templates[template] = template.read_bytes()
+            except OSError:
+                self._templates[template] = None
+        return self._templates[template]
+
     def _layout(self, issued: IssuedForm, today: date) -> tuple[FormLayout, str | None]:
         if self._catalog is None:
             self._catalog = load_catalog(self.workspace.templates_dir)
@@ -635,7 +674,7 @@ class Inbox:
             / safe_filename(submission.matricule)
         )
         stem = f"{safe_filename(path.stem)}-{now:%Y%m%d-%H%M%S}"
-        suffix = path.suffix.lower() if path.suffix.lower() in (".docx", ".pdf") else ""
+        suffix = path.suffix.lower() if path.suffix.lower() in _ARCHIVED_SUFFIXES else ""
         candidate, n = folder / f"{stem}{suffix}", 1
         while os.path.lexists(candidate):
             n += 1
@@ -1238,21 +1277,6 @@ _MALLOC_TRIM = _malloc_trim()
 
 def _check_readable(format_: str, name: str) -> None:
     """Formats preflight recognises but no reader takes yet get the way round."""
-    if format_ == "doc":
-        raise RejectedFile(
-            f"{name} est au format Word 97-2003 (.doc) ou un autre ancien format Office, "
-            "que nous ne lisons pas.",
-            "Ouvrez-le dans Word et enregistrez-le en « Document Word (.docx) », ou "
-            "exportez-le en PDF, puis déposez-le à nouveau.",
-            RejectionCode.UNSUPPORTED_FORMAT,
-        )
-    if format_ == "odt":
-        raise RejectedFile(
-            f"{name} est un document OpenDocument (.odt, LibreOffice), pas un .docx.",
-            "Dans LibreOffice : Fichier > Enregistrer sous > « Word 2007-365 (.docx) », "
-            "ou Fichier > Exporter au format PDF, puis déposez-le à nouveau.",
-            RejectionCode.UNSUPPORTED_FORMAT,
-        )
     if format_ == "image":
         raise RejectedFile(
             f"{name} est une image : les formulaires scannés sont lus en PDF.",

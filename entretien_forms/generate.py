@@ -227,6 +227,7 @@ class _Templates:
         self._docx: dict[_TemplateKey, DocxTemplate] = {}
         self._pdf: dict[_TemplateKey, PdfTemplate] = {}
         self._company: dict[_TemplateKey, CompanyDocxTemplate] = {}
+        self._paper: dict[_TemplateKey, tuple[str, str]] = {}
 
     def layout(
         self,
@@ -296,6 +297,24 @@ class _Templates:
             self._pdf[key] = PdfTemplate.compile(layout)
         return self._pdf[key]
 
+    def paper_map(
+        self,
+        definition: FormDefinition,
+        grid: str | None,
+        occasions: Sequence[str] | None = None,
+    ) -> tuple[str, str]:
+        """The key and text of the printed geometry of a form's PDF layout.
+
+        Every form has one, whatever its formats: a print batch prints a form
+        issued as .docx from the PDF layout too.
+        """
+        layout = self.layout(definition, grid, occasions)
+        key = (definition.id, layout.grid, layout.occasions)
+        if key not in self._paper:
+            paper = self.pdf(definition, grid, occasions).paper_map
+            self._paper[key] = paper.key, paper.to_json()
+        return self._paper[key]
+
 
 def issue_forms(
     workspace: Workspace,
@@ -319,6 +338,7 @@ def issue_forms(
     )
     report = GenerationReport()
     pending: list[IssuedForm] = []
+    maps: dict[str, str] = {}  # paper maps of the forms pending, stored before them
     for item in plan.to_issue:
         identity = _identity(workspace, definition, request, item, next(numbers), secret)
         interview = interview_scope(item.target)
@@ -332,6 +352,8 @@ def issue_forms(
             relative = f"{item.stem}.{fmt}"
             write_atomically(workspace.outbox / relative, data)
             files[fmt] = (relative, hashlib.sha256(data).hexdigest())
+        map_key, map_text = templates.paper_map(definition, item.grid, occasions)
+        maps[map_key] = map_text
         pending.append(
             IssuedForm(
                 reference=identity.reference,
@@ -349,14 +371,17 @@ def issue_forms(
                 pdf_sha256=files.get("pdf", (None, None))[1],
                 occasions=",".join(occasions) if occasions is not None else None,
                 prefill=json.dumps(dict(values), ensure_ascii=False, sort_keys=True),
+                paper_map=map_key,
             )
         )
         if len(pending) >= 200:
+            store.record_paper_maps(maps)
             store.record_issued(pending)
             report.issued.extend(pending)
             pending = []
         if progress is not None:
             progress(1)
+    store.record_paper_maps(maps)
     store.record_issued(pending)
     report.issued.extend(pending)
     return report

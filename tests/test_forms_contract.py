@@ -33,6 +33,7 @@ from entretien_forms.forms.contract import (
     NS_W14,
     PDF_INFO_KEYS,
     ControlSpec,
+    RadioOption,
     combo_options,
     docx_controls,
     field_keys,
@@ -40,6 +41,8 @@ from entretien_forms.forms.contract import (
     list_items,
     pdf_fields,
     pdf_name_parts,
+    radio_options,
+    radio_value,
 )
 from entretien_forms.forms.definition import COMMON_GRID, FormDefinition
 from entretien_forms.forms.model import Field, FormLayout, Identity, Section
@@ -255,26 +258,49 @@ def test_the_pdf_form_holds_the_contracts_fields(
     assert all(parts == pdf_name_parts(name) for name, _, parts, _ in terminals)
 
 
-def test_pdf_combo_boxes_and_identity_are_the_contracts() -> None:
+def test_pdf_radio_groups_and_identity_are_the_contracts() -> None:
     layout = _layout(*CASES[0].values)
     reader = PdfReader(io.BytesIO(_issued(layout.form_id, layout, "pdf")))
-    fields = {spec.name: spec.field for spec in pdf_fields(layout)}
-    combos = 0
+    fields = {spec.name: spec for spec in pdf_fields(layout)}
+    radios = 0
     for name, kind, _, node in _terminals(reader):
-        if kind == "Ch":
-            combos += 1
-            options = [
-                (str(o[0]), str(o[1])) if isinstance(o, ArrayObject) else (str(o), str(o))
-                for o in node["/Opt"]
+        spec = fields.get(name)
+        if spec is not None and spec.kind == "radio":
+            radios += 1
+            assert kind == "Btn" and node["/Ff"] & (1 << 15)
+            options = radio_options(spec.field)
+            assert [str(o) for o in node["/Opt"]] == [o.value for o in options]
+            # One widget per option, in /Opt order, its on-state the option's state.
+            states = [
+                sorted(str(s) for s in kid.get_object()["/AP"]["/N"]) for kid in node["/Kids"]
             ]
-            assert options == list(combo_options(fields[name]))
+            assert states == [sorted((f"/{o.state}", "/Off")) for o in options]
+            assert [radio_value(o.state, [o.value for o in options]) for o in options] == [
+                o.value for o in options
+            ]
         if name == HIDDEN_FIELD:
             assert node["/V"] == "EA-2026-00042"
-    assert combos > 0
+    assert radios > 0
     info = reader.trailer["/Info"]
     assert isinstance(info.get_object(), DictionaryObject)
     texts = identity_texts(_identity(layout))
     assert {a: str(info[f"/{key}"]) for a, key in PDF_INFO_KEYS.items()} == texts
+
+
+def test_radio_states_are_positions_and_read_back_as_export_values() -> None:
+    rating = Field("n", "Niveau", "rating", scale=(1, 2, 3), scale_labels=("A", "B", "C"))
+    assert radio_options(rating) == (
+        RadioOption("1", "1 – A", "0"), RadioOption("2", "2 – B", "1"),
+        RadioOption("3", "3 – C", "2"),
+    )  # fmt: skip
+    # pdftk fills "3" as the position of "3" in /Opt: state "2", which reads "3".
+    assert radio_value("2", ["1", "2", "3"]) == "3"
+    choice = Field("c", "Mode", "choice", options=("Off", "Visio"))
+    assert [o.state for o in radio_options(choice)] == ["0", "1"]
+    assert radio_value("0", ["Off", "Visio"]) == "Off"
+    # Without /Opt, or a viewer storing the value itself: the state as it is.
+    assert radio_value("Visio", ["Off", "Visio"]) == "Visio"
+    assert radio_value("2", []) == "2"
 
 
 # --------------------------------------------------------------------------- helpers

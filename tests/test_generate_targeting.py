@@ -129,7 +129,15 @@ def _issue(workspace: Workspace, kind: str, **options: Any) -> dict[str, IssuedF
 
 def _pdf_fields(workspace: Workspace, form: IssuedForm) -> dict[str, Any]:
     fields = PdfReader(workspace.outbox / str(form.pdf_path)).get_fields() or {}
-    return {name: field.get("/V") for name, field in fields.items()}
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = field.get("/V")
+        options = field.get("/Opt")
+        state = str(value).removeprefix("/") if value is not None else ""
+        if options is not None and state.isdigit() and int(state) < len(options):
+            value = str(options[int(state)])  # a radio group: its state is the option's position
+        values[name] = value
+    return values
 
 
 def _docx_controls(workspace: Workspace, form: IssuedForm) -> dict[str, str]:

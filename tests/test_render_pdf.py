@@ -119,7 +119,7 @@ EVERY_TYPE = FormLayout(
                     "bilan.texte",
                     "Réussites de l'année",
                     "longtext",
-                    lines=4,
+                    lines=20,  # the form takes two pages
                     prefilled=True,
                     help="Des faits précis.",
                 ),
@@ -340,7 +340,7 @@ def test_field_names_are_the_field_ids_through_a_real_hierarchy(
     parents = {name for name, f in fields.items() if "/FT" not in f}
     assert parents == {"salarie", "entretien", "bilan", "objectifs", "objectifs.1",
                        "objectifs.2", "competences", "competences.crm", "competences.seo"}  # fmt: skip
-    assert all("." not in str(w["/T"]) for w in _widgets(every_type_pdf))
+    assert all("." not in str(w.get("/T", "")) for w in _widgets(every_type_pdf))
     assert fields["objectifs.2.echeance"]["/T"] == "echeance"
 
 
@@ -351,8 +351,8 @@ def test_field_types_flags_and_tooltips(every_type_pdf: PdfReader) -> None:
     assert kinds["salarie.entree"] == ("/Tx", 1)
     assert kinds["salarie.ca"] == ("/Tx", 0)
     assert kinds["entretien.date"] == ("/Tx", 2)  # required
-    assert kinds["entretien.mode"] == ("/Ch", 1 << 17)  # combo box
-    assert kinds["entretien.charge"] == ("/Ch", 1 << 17)
+    assert kinds["entretien.mode"] == ("/Btn", 1 << 15)  # radio group
+    assert kinds["entretien.charge"] == ("/Btn", 1 << 15)
     assert kinds["entretien.temps_partiel"] == ("/Btn", 0)
     assert kinds["bilan.texte"] == ("/Tx", 1 << 12)  # multiline
     assert kinds["bilan.langues#2"] == ("/Btn", 0)
@@ -364,11 +364,11 @@ def test_field_types_flags_and_tooltips(every_type_pdf: PdfReader) -> None:
     assert fields["salarie.entree"]["/TU"] == "Date d'entrée (jj/mm/aaaa)"
     assert fields["entretien.mode"]["/TU"] == "Modalité"
     assert fields["bilan.langues#3"]["/TU"] == "Langues pratiquées : Allemand"
+    # A radio group's /Opt holds the export values, in the order of its widgets.
     assert list(fields["entretien.mode"]["/Opt"]) == ["Présentiel", "Visio"]
-    assert [list(o) for o in fields["entretien.charge"]["/Opt"]] == [
-        ["1", "1 – Faible"], ["2", "2 – Adaptée"], ["3", "3 – Élevée"], ["4", "4 – Excessive"],
-    ]  # fmt: skip
+    assert list(fields["entretien.charge"]["/Opt"]) == ["1", "2", "3", "4"]
     assert list(fields["objectifs.1.atteinte"]["/Opt"]) == ["1", "2", "3"]
+    assert list(fields["objectifs.2.modalite"]["/Opt"]) == ["Interne", "Externe"]
 
 
 def test_prefilled_fields_carry_their_value_and_empty_ones_have_none(
@@ -381,8 +381,8 @@ def test_prefilled_fields_carry_their_value_and_empty_ones_have_none(
         "salarie.entree": "04/03/2019",
         "salarie.ca": "125000",
         "salarie.note": HOSTILE,
-        "entretien.mode": "Visio",
-        "entretien.charge": "3",  # the export value of "3 – Élevée"
+        "entretien.mode": "/1",  # the state of the second option, "Visio"
+        "entretien.charge": "/2",  # the state of the third level, "3"
         "entretien.temps_partiel": "/Oui",
         "bilan.texte": f"Première ligne « réussie »\n{FORMULA}",
         "bilan.langues#1": "/Oui",
@@ -396,9 +396,10 @@ def test_every_widget_has_an_appearance_and_checkboxes_an_on_state(
     every_type_pdf: PdfReader,
 ) -> None:
     widgets = list(_widgets(every_type_pdf))
-    assert len(widgets) == len(EXPECTED_NAMES)
+    # 26 fields, 8 of them radio groups with a widget per option (24 in all).
+    assert len(widgets) == len(EXPECTED_NAMES) - 8 + 24
     for widget in widgets:
-        assert "/N" in widget["/AP"], widget["/T"]
+        assert "/N" in widget["/AP"], widget.get("/T")
     buttons = [w for w in widgets if w.get("/FT") == "/Btn"]
     assert len(buttons) == 7
     for box in buttons:
@@ -406,6 +407,18 @@ def test_every_widget_has_an_appearance_and_checkboxes_an_on_state(
     boxes = {str(w["/T"]): w for w in buttons}
     assert boxes["temps_partiel"]["/AS"] == "/Oui"
     assert boxes["accord"]["/AS"] == "/Off" and "/V" not in boxes["accord"]
+    # A radio widget's on-state is its option's position; the pre-filled one is ticked.
+    radios: dict[str, list[tuple[list[str], str]]] = {}
+    for widget in widgets:
+        if "/T" not in widget:
+            parent = widget["/Parent"].get_object()
+            states = sorted(str(state) for state in widget["/AP"]["/N"])
+            radios.setdefault(str(parent["/T"]), []).append((states, str(widget["/AS"])))
+    assert radios["charge"] == [
+        (["/0", "/Off"], "/Off"), (["/1", "/Off"], "/Off"), (["/2", "/Off"], "/2"),
+        (["/3", "/Off"], "/Off"),
+    ]  # fmt: skip
+    assert radios["mode"] == [(["/0", "/Off"], "/Off"), (["/1", "/Off"], "/1")]
     form = every_type_pdf.trailer["/Root"]["/AcroForm"]
     assert form["/NeedAppearances"] is False or form["/NeedAppearances"] == False  # noqa: E712
     fonts = form["/DR"]["/Font"]
@@ -415,16 +428,14 @@ def test_every_widget_has_an_appearance_and_checkboxes_an_on_state(
 
 
 def test_filled_appearance_shows_the_value_in_winansi(every_type_pdf: PdfReader) -> None:
-    by_name = {str(w["/T"]): w for w in _widgets(every_type_pdf)}
+    by_name = {str(w["/T"]): w for w in _widgets(every_type_pdf) if "/T" in w}
     note = by_name["note"]["/AP"]["/N"].get_data()
     assert b"(\\( \\) \\\\ <>) Tj" in note
-    charge = by_name["charge"]["/AP"]["/N"].get_data()
-    assert "3 – Élevée".encode("cp1252") in charge
     assert by_name["objectif"]["/AP"]["/N"].get_data() == b"/Tx BMC EMC"
 
 
 def test_hidden_reference_field_and_metadata(every_type_pdf: PdfReader) -> None:
-    hidden = next(w for w in _widgets(every_type_pdf) if w["/T"] == "entretien_reference")
+    hidden = next(w for w in _widgets(every_type_pdf) if w.get("/T") == "entretien_reference")
     assert hidden["/F"] == 2 and hidden["/Ff"] == 1
     assert hidden["/V"] == "EA-2026-00007"
     info = every_type_pdf.metadata
@@ -478,7 +489,8 @@ def test_annual_form_pages_text_and_prefilled_values(annual_pdf: bytes) -> None:
         "Salarié : Éloïse Lefèvre · matricule S004",
         "Date d'entrée (jj/mm/aaaa)",
         "Modalité de l'entretien *",
-        "Réponses possibles : Présentiel · Visio",
+        "Présentiel\nVisio",  # beside their boxes
+        "Atteinte : 1 – Non atteint · 2 – Partiellement atteint · 3 – Atteint · 4 – Dépassé",
         "Horizon Ventes & Conseil SAS",
         "Réf. EA-2026-00042 — page 1 / 4",
     ):
@@ -489,7 +501,8 @@ def test_annual_form_pages_text_and_prefilled_values(annual_pdf: bytes) -> None:
     assert fields["salarie.date_entree"]["/V"] == "04/03/2019"
     assert fields["bilan.ca_realise"]["/V"] == "125000"
     assert "/V" not in fields["manager.nom_complet"]
-    assert fields["competences.prospection.auto"]["/FT"] == "/Ch"
+    assert fields["competences.prospection.auto"]["/FT"] == "/Btn"
+    assert fields["competences.prospection.auto"]["/Ff"] == 1 << 15
 
 
 def test_qr_code_on_each_page_holds_reference_and_page(annual_pdf: bytes) -> None:
@@ -501,15 +514,15 @@ def test_a_filled_form_reads_back_after_pypdf_fills_it(annual_pdf: bytes) -> Non
     writer = PdfWriter(clone_from=io.BytesIO(annual_pdf))
     answers = {
         "entretien.date": "12/01/2027",
-        "entretien.mode": "Visio",
+        "entretien.mode": "/1",  # a radio group's option, by its state: "Visio"
         "bilan.reussites": "Signature du contrat « Dupont » – 120 k€…\nDeux recrutements.",
         "objectifs.3.cible": "15 %",
-        "competences.crm.manager": "3",
+        "competences.crm.manager": "/2",  # level 3
     }
     for page in writer.pages:
         writer.update_page_form_field_values(page, answers, auto_regenerate=False)
     writer.update_page_form_field_values(
-        writer.pages[2], {"formations.2.obligatoire": "/Oui"}, auto_regenerate=False
+        None, {"formations.2.obligatoire": "/Oui"}, auto_regenerate=False
     )
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -596,19 +609,27 @@ def test_print_batch_draws_ticks_and_leaves_empty_boxes_to_write_in(
     every_type: PdfTemplate,
 ) -> None:
     _, pdf = _batch([(every_type, HOSTILE_IDENTITY, EVERY_TYPE_VALUES)])
-    rects = {p.spec.name: (p.page, p.rect) for p in every_type.drawn.widgets}
+    rects = {
+        (p.spec.name, p.spec.choice.value if p.spec.choice else None): (p.page, p.rect)
+        for p in every_type.drawn.widgets
+    }
     images = {page: _page_image(pdf, page, 2) for page, _ in rects.values()}
 
-    def dark(name: str) -> int:
-        page, rect = rects[name]
+    def dark(name: str, option: str | None = None) -> int:
+        page, rect = rects[name, option]
         return _darkness(images[page], rect, 2)
 
     assert dark("entretien.temps_partiel") > 10  # ticked: a cross
     assert dark("bilan.langues#1") > 10 and dark("bilan.langues#3") > 10
     assert dark("entretien.accord") == dark("bilan.langues#2") == 0
     assert dark("salarie.ca") > 10 and dark("entretien.date") == 0
+    # A choice and a rating: the box of the option chosen, and no other.
+    assert dark("entretien.mode", "Visio") > 10 and dark("entretien.mode", "Présentiel") == 0
+    assert [dark("entretien.charge", level) > 10 for level in "1234"] == [
+        False, False, True, False
+    ]  # fmt: skip
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    assert "( ) \\ <>" in text and "Lukasz Zólc" in text and "3 – Élevée" in text
+    assert "( ) \\ <>" in text and "Lukasz Zólc" in text
 
 
 def test_print_batch_memory_does_not_grow_with_the_number_of_forms(

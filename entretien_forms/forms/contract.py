@@ -14,12 +14,14 @@ other, so that a renderer cannot change what a reader expects by accident:
   controls it finds to these, one for one. ``render/docx.py`` takes its
   controls from this list and stops if its document order ever differs;
 - **the PDF fields of a layout** (``pdf_fields``), and the hidden field that
-  carries the reference;
+  carries the reference; a choice or a rating is a radio group, one printed
+  tick box per option (``radio_options``: export value, text, on-state);
 - **identity**: Word custom properties ``entretien_*`` and PDF ``/Info`` keys
   ``Entretien*``;
 - **texts as written**: check box glyphs, the placeholders of empty
-  controls (a reader must take them as empty), the items of drop-down lists
-  and combo boxes (a rating shows "3 – Maîtrisée" and means 3);
+  controls (a reader must take them as empty), the items of drop-down lists,
+  radio groups and the combo boxes of PDF forms issued before radio groups
+  (a rating shows "3 – Maîtrisée" and means 3);
 - **the OOXML names** a reader of a .docx needs: namespaces, part names,
   content types.
 
@@ -109,7 +111,11 @@ def list_items(field: Field | Column) -> tuple[tuple[str, str], ...]:
 
 
 def combo_options(field: Field | Column) -> tuple[tuple[str, str], ...]:
-    """(export value, text) of each item of a choice or rating's PDF combo box."""
+    """(export value, text) of each option of a choice or rating's PDF field.
+
+    The items of the combo boxes of PDF forms issued before radio groups, and
+    the options of today's radio groups (``radio_options``).
+    """
     if field.type == "rating":
         return rating_options(field.scale, field.scale_labels)
     return tuple((option, option) for option in field.options)
@@ -166,17 +172,32 @@ def docx_controls(layout: FormLayout) -> tuple[ControlSpec, ...]:
 
 # --------------------------------------------------------------------------- PDF fields
 
-# The field type (/FT) of a PDF form field.
+# The field type (/FT) of a PDF form field. Choices and ratings were combo
+# boxes ("Ch") until forms were read on paper; a returned form issued before
+# still has them, and readers keep reading both.
 PdfFieldType = Literal["Tx", "Ch", "Btn"]
 PDF_FIELD_TYPES: Mapping[FieldType, PdfFieldType] = {
     "text": "Tx",
     "number": "Tx",
     "longtext": "Tx",  # with the multiline flag
     "date": "Tx",
-    "choice": "Ch",  # a combo box
-    "rating": "Ch",
+    "choice": "Btn",  # a radio group: one tick box per option
+    "rating": "Btn",  # a radio group: one tick box per level
     "checkbox": "Btn",
     "multichoice": "Btn",  # one check box per option
+}
+# How the answer is held: a text, a check box (ticked or not), or a radio
+# group (one field, one widget per option, the field's value naming the option).
+PdfFieldKind = Literal["text", "checkbox", "radio"]
+PDF_FIELD_KINDS: Mapping[FieldType, PdfFieldKind] = {
+    "text": "text",
+    "number": "text",
+    "longtext": "text",
+    "date": "text",
+    "choice": "radio",
+    "rating": "radio",
+    "checkbox": "checkbox",
+    "multichoice": "checkbox",
 }
 # The hidden text field holding the form's reference: a PDF viewer may drop
 # /Info on saving, never a form field.
@@ -184,6 +205,44 @@ HIDDEN_FIELD = "entretien_reference"
 # The export value of a ticked PDF check box (French, like the form); any
 # state but /Off reads as ticked.
 PDF_ON_STATE = "Oui"
+PDF_OFF_STATE = "Off"  # the state of an unticked box, fixed by ISO 32000-1
+
+
+@dataclass(frozen=True, slots=True)
+class RadioOption:
+    """One option of a radio group: what it means, what is printed, what a viewer stores.
+
+    The group's ``/Opt`` array holds the export values, in the order of its
+    widgets; ``state``, the widget's on-state name that a viewer stores as
+    the field's value, is the option's 0-based position in it ("0", "1"...),
+    the convention of ISO 32000-1 (12.7.4.2.4). Not the value itself:
+    pdftk (iText) fills a group that has ``/Opt`` by writing the position of
+    the value, so a rating whose states were its levels "1".."4" would show
+    level 3 ticked when asked for 4.
+    """
+
+    value: str  # the export value: "3" for a rating, the option's text for a choice
+    text: str  # printed beside the box: "3 – Maîtrisée", or the option's text
+    state: str
+
+
+def radio_options(field: Field | Column) -> tuple[RadioOption, ...]:
+    """The options of a choice or a rating's radio group, in printed and ``/Opt`` order."""
+    return tuple(
+        RadioOption(value, text, str(index))
+        for index, (value, text) in enumerate(combo_options(field))
+    )
+
+
+def radio_value(state: str, exports: Sequence[str]) -> str:
+    """The export value a radio group's state stands for, ``exports`` being its ``/Opt``.
+
+    A position in ``exports`` (our state names, and what pdftk writes); else
+    the state itself (a group without ``/Opt``, or a viewer storing the value).
+    """
+    if state.isdigit() and state.isascii() and int(state) < len(exports):
+        return exports[int(state)]
+    return state
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +253,10 @@ class PdfFieldSpec:
     type: PdfFieldType
     field: Field
     option: int | None = None  # 1-based option of a multiple choice
+
+    @property
+    def kind(self) -> PdfFieldKind:
+        return PDF_FIELD_KINDS[self.field.type]
 
 
 def pdf_name_parts(name: str) -> tuple[str, ...]:

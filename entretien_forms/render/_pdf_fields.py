@@ -9,6 +9,12 @@ forget) every value.
 
 A value is drawn by the same code for the widget's appearance (fillable PDF)
 and for the page itself (flattened print batch), so both look alike.
+
+A choice or a rating is a radio group: one field named by the field id, with
+an ``/Opt`` array of the export values, and one widget per option, the tick
+box printed beside the option's text; each widget's on-state is the
+option's state name (``contract.radio_options``), and the field's ``/V``
+names the state ticked.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from entretien_forms.errors import FormDefinitionError
 # The hidden reference field and the ticked state are the forms' contract; the
 # old names stay importable from here.
 from entretien_forms.forms.contract import HIDDEN_FIELD as HIDDEN_FIELD
+from entretien_forms.forms.contract import PDF_OFF_STATE as OFF_STATE
 from entretien_forms.forms.contract import PDF_ON_STATE as ON_STATE
-from entretien_forms.forms.contract import pdf_name_parts
+from entretien_forms.forms.contract import RadioOption, pdf_name_parts
 from entretien_forms.render._pdf_layout import PlacedWidget, WidgetSpec
 from entretien_forms.render._pdf_text import (
     number,
@@ -40,7 +47,7 @@ from entretien_forms.render._pdf_text import (
 FF_READ_ONLY = 1
 FF_REQUIRED = 2
 FF_MULTILINE = 1 << 12
-FF_COMBO = 1 << 17
+FF_RADIO = 1 << 15  # without NoToggleToOff: clicking the ticked box unticks it
 # Annotation flags (table 165).
 F_HIDDEN = 2
 F_PRINT = 4
@@ -128,15 +135,13 @@ def widget_value(spec: WidgetSpec, value: str | bool | None) -> Value | None:
     if spec.kind == "checkbox":
         checked = spec.option in _chosen(value) if spec.option is not None else _checked(value)
         return Value(pdf_name(ON_STATE if checked else "Off"), checked)
+    if spec.kind == "radio":
+        chosen = radio_choice(spec.options, value)
+        if chosen is None:
+            return None
+        return Value(pdf_name(chosen.state), chosen == spec.choice)
     if isinstance(value, bool):
         value = "Oui" if value else "Non"
-    if spec.kind == "combo":
-        text = value.strip()
-        for export, display in spec.options:
-            if text in (export, display):
-                return Value(pdf_text(export), winansi(display))
-        text = winansi(text)
-        return Value(pdf_text(text), text) if text else None
     if spec.kind == "multiline":
         text = "\n".join(winansi(line) for line in winansi_lines(value.strip()))
     else:
@@ -144,6 +149,21 @@ def widget_value(spec: WidgetSpec, value: str | bool | None) -> Value | None:
     # /V holds what is drawn: a viewer that redraws the value with the same font
     # then shows the same text, and the inbox reads back what the manager saw.
     return Value(pdf_text(text), text) if text else None
+
+
+def radio_choice(options: Sequence[RadioOption], value: str | bool) -> RadioOption | None:
+    """The option a value picks: its export value or its text; ``None`` for anything else.
+
+    A value that is no option (a roster cell mistyped) ticks nothing, so the
+    manager picks the answer rather than the box showing a wrong one.
+    """
+    if isinstance(value, bool):
+        value = "Oui" if value else "Non"
+    text = value.strip()
+    for option in options:
+        if text in (option.value, option.text):
+            return option
+    return None
 
 
 # --------------------------------------------------------------------------- drawing
@@ -211,7 +231,7 @@ def form_xobject(width: float, height: float, content: bytes, resources: int) ->
 
 
 def text_appearance(spec: WidgetSpec, width: float, height: float, shown: str | None) -> bytes:
-    """The content of a text or combo widget's appearance: marked content, as viewers expect."""
+    """The content of a text widget's appearance: marked content, as viewers expect."""
     if shown is None:
         return b"/Tx BMC EMC"
     return b"/Tx BMC " + value_ops(spec, width, height, shown) + b" EMC"
@@ -230,9 +250,8 @@ def widget_head(
 ) -> bytes:
     """The constant start of a merged field and widget dictionary (no value, no appearance)."""
     spec = placed.spec
-    rect = b" ".join(number(v) for v in placed.rect)
     head = [
-        b"<< /Type /Annot /Subtype /Widget /Rect [%s] /P %d 0 R /F %d" % (rect, page, F_PRINT),
+        _annotation(placed, page),
         b" /T " + pdf_text(partial),
         b" /TU " + pdf_text(spec.tooltip),
     ]
@@ -242,18 +261,38 @@ def widget_head(
         head.append(b" /FT /Btn /DA (/%s 0 Tf 0 g) /MK << /CA (8) >>" % CHECK_FONT.encode())
     else:
         da = b"/%s %s Tf 0 g" % (TEXT_FONT.encode(), number(spec.font_size))
-        head.append(b" /FT /%s /DA (%s) /MK << >>" % (b"Ch" if spec.kind == "combo" else b"Tx", da))
-    if spec.kind == "combo":
-        pairs = b" ".join(
-            pdf_text(display)
-            if export == display
-            else b"[%s %s]" % (pdf_text(export), pdf_text(display))
-            for export, display in spec.options
-        )
-        head.append(b" /Opt [%s]" % pairs)
+        head.append(b" /FT /Tx /DA (%s) /MK << >>" % da)
     if field_flags:
         head.append(b" /Ff %d" % field_flags)
     return b"".join(head)
+
+
+def _annotation(placed: PlacedWidget, page: int) -> bytes:
+    rect = b" ".join(number(v) for v in placed.rect)
+    return b"<< /Type /Annot /Subtype /Widget /Rect [%s] /P %d 0 R /F %d" % (rect, page, F_PRINT)
+
+
+def radio_head(spec: WidgetSpec, *, partial: str, parent: int | None, field_flags: int) -> bytes:
+    """The constant start of a radio group's field dictionary (no kids, no value)."""
+    head = [b"<< /FT /Btn /T " + pdf_text(partial), b" /TU " + pdf_text(spec.tooltip)]
+    if parent is not None:
+        head.append(b" /Parent %d 0 R" % parent)
+    head.append(b" /Ff %d /DA (/%s 0 Tf 0 g)" % (field_flags, CHECK_FONT.encode()))
+    head.append(b" /Opt [%s]" % b" ".join(pdf_text(o.value) for o in spec.options))
+    return b"".join(head)
+
+
+def radio_widget_head(placed: PlacedWidget, *, field: int, page: int) -> bytes:
+    """The constant start of one option's widget (no appearance, no state)."""
+    return _annotation(placed, page) + b" /Parent %d 0 R /MK << /CA (8) >>" % field
+
+
+def radio_widget_states(placed: PlacedWidget, chosen: str | None, on: int, off: int) -> bytes:
+    """A radio widget's appearances and state: ticked when ``chosen`` is its on-state."""
+    assert placed.spec.choice is not None
+    state = placed.spec.choice.state
+    shown = pdf_name(state if chosen == state else OFF_STATE)
+    return b" /AP << /N << %s %d 0 R /Off %d 0 R >> >> /AS %s" % (pdf_name(state), on, off, shown)
 
 
 def field_flags(spec: WidgetSpec) -> int:
@@ -264,8 +303,8 @@ def field_flags(spec: WidgetSpec) -> int:
         flags |= FF_REQUIRED
     if spec.kind == "multiline":
         flags |= FF_MULTILINE
-    if spec.kind == "combo":
-        flags |= FF_COMBO
+    if spec.kind == "radio":
+        flags |= FF_RADIO
     return flags
 
 

@@ -16,6 +16,7 @@ are left blank, at the places given by the constants below.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,7 +39,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 from reportlab.platypus import Table as GridTable
 
 # rating_options is the forms' contract; it stays importable from here.
-from entretien_forms.forms.contract import combo_options, pdf_fields_of
+from entretien_forms.forms.contract import RadioOption, pdf_fields_of, radio_options
 from entretien_forms.forms.contract import rating_options as rating_options
 from entretien_forms.forms.model import (
     KIND_LABELS,
@@ -48,7 +49,8 @@ from entretien_forms.forms.model import (
     Section,
     Table,
 )
-from entretien_forms.render._pdf_text import fit, winansi, winansi_lines
+from entretien_forms.forms.paper import Box, PaperMap, PaperPage, Rect, Zone, ZoneKind
+from entretien_forms.render._pdf_text import fit, width_function, winansi, winansi_lines, wrap
 
 # --------------------------------------------------------------------------- page geometry
 # Shared with the render phase, which draws the per-employee parts at these places.
@@ -80,6 +82,22 @@ FOOTER_STATIC_WIDTH: float = 95 * mm  # the left part; the reference goes on the
 FRAME_TOP: float = HEADER_RULE_Y - 4 * mm
 FRAME_BOTTOM: float = FOOTER_RULE_Y + 3 * mm
 
+# Registration marks: a filled black square near each corner, the same on every
+# page, so that a scan (shifted, turned a little, scaled) can be mapped back
+# onto the page. 8 mm from the edges is inside what any office printer prints;
+# the side margins (18 mm) keep them clear of the header, the footer and the
+# QR code (whose quiet zone ends 16 mm from the right edge).
+MARK_SIZE: float = 5 * mm
+MARK_INSET: float = 8 * mm  # from the page edge to the mark's outer side
+_MARK_NEAR: float = MARK_INSET + MARK_SIZE / 2
+# Centres: top left, top right, bottom left, bottom right.
+MARK_CENTRES: tuple[tuple[float, float], ...] = (
+    (_MARK_NEAR, PAGE_HEIGHT - _MARK_NEAR),
+    (PAGE_WIDTH - _MARK_NEAR, PAGE_HEIGHT - _MARK_NEAR),
+    (_MARK_NEAR, _MARK_NEAR),
+    (PAGE_WIDTH - _MARK_NEAR, _MARK_NEAR),
+)
+
 # --------------------------------------------------------------------------- look
 
 INK = colors.HexColor("#1d2733")
@@ -104,6 +122,10 @@ LINE_HEIGHT = 6.5 * mm  # one handwritten line in a free-text box
 SINGLE_BOX_HEIGHT = 7.5 * mm
 CELL_BOX_HEIGHT = 8 * mm  # with the cell padding, a table row is about 1 cm: room for a pen
 CHECKBOX_SIZE = 11.0
+CELL_CHECKBOX_SIZE = 9.0  # a tick box in a table cell: four levels fit a narrow column
+CHECKBOX_BORDER_WIDTH = 0.8
+OPTION_FONT_SIZE = 8.8
+CELL_OPTION_FONT_SIZE = 7.5
 DATE_HINT = "jj/mm/aaaa"
 REQUIRED_LEGEND = "* réponse obligatoire"
 _REQUIRED_MARK = ' <font color="#b03030">*</font>'
@@ -160,20 +182,21 @@ _STYLES = {
 
 # --------------------------------------------------------------------------- widgets
 
-WidgetKind = Literal["text", "multiline", "combo", "checkbox"]
+WidgetKind = Literal["text", "multiline", "radio", "checkbox"]
 
 
 @dataclass(frozen=True)
 class WidgetSpec:
-    """One PDF form field as it will be written: a field id, or one option of a multichoice."""
+    """One PDF widget as it will be written: a field, an option of a multichoice or of a radio."""
 
     name: str  # the full field name: the field id, or "<field id>#<n>" for an option
     field: Field
     kind: WidgetKind
     tooltip: str
     font_size: float
-    options: tuple[tuple[str, str], ...] = ()  # combo: (export value, displayed text)
     option: str | None = None  # multichoice: the option this checkbox stands for
+    options: tuple[RadioOption, ...] = ()  # radio: every option of the group, in /Opt order
+    choice: RadioOption | None = None  # radio: the option this widget ticks
 
 
 @dataclass(frozen=True)
@@ -184,7 +207,7 @@ class PlacedWidget:
 
 
 def widget_specs(field: Field, *, in_cell: bool) -> tuple[WidgetSpec, ...]:
-    """The widgets that stand for ``field``: the contract's fields (one, or one per option)."""
+    """The widgets that stand for ``field``: one, or one per option (a multichoice, a radio)."""
     size = CELL_FONT_SIZE if in_cell else FIELD_FONT_SIZE
     if field.type == "multichoice":
         return tuple(
@@ -202,8 +225,11 @@ def widget_specs(field: Field, *, in_cell: bool) -> tuple[WidgetSpec, ...]:
     if field.type == "checkbox":
         return (WidgetSpec(spec.name, field, "checkbox", field.label, size),)
     if field.type in ("choice", "rating"):
-        options = combo_options(field)
-        return (WidgetSpec(spec.name, field, "combo", field.label, size, options),)
+        options = radio_options(field)
+        return tuple(
+            WidgetSpec(spec.name, field, "radio", field.label, size, options=options, choice=o)
+            for o in options
+        )
     if field.type == "date":
         return (WidgetSpec(spec.name, field, "text", f"{field.label} ({DATE_HINT})", size),)
     kind: WidgetKind = "multiline" if field.type == "longtext" else "text"
@@ -257,14 +283,16 @@ class _AnswerBox(Flowable):  # type: ignore[misc]
         self.recorder.record(canv, self.spec, self.width, self.height)
 
 
-def _draw_checkbox(canv: Any, recorder: _Recorder, spec: WidgetSpec) -> None:
+def _draw_checkbox(
+    canv: Any, recorder: _Recorder, spec: WidgetSpec, size: float = CHECKBOX_SIZE
+) -> None:
     canv.saveState()
     canv.setFillColor(LOCKED_FILL if spec.field.locked else WHITE)
     canv.setStrokeColor(BOX_BORDER)
-    canv.setLineWidth(0.8)
-    canv.rect(0, 0, CHECKBOX_SIZE, CHECKBOX_SIZE, stroke=1, fill=1)
+    canv.setLineWidth(CHECKBOX_BORDER_WIDTH)
+    canv.rect(0, 0, size, size, stroke=1, fill=1)
     canv.restoreState()
-    recorder.record(canv, spec, CHECKBOX_SIZE, CHECKBOX_SIZE)
+    recorder.record(canv, spec, size, size)
 
 
 class _CheckBox(Flowable):  # type: ignore[misc]
@@ -316,6 +344,96 @@ class _CheckOption(Flowable):  # type: ignore[misc]
         self.label.drawOn(self.canv, CHECKBOX_SIZE + self._GAP, top)
 
 
+_helvetica_width = width_function("Helvetica")
+
+
+class _OptionBoxes(Flowable):  # type: ignore[misc]
+    """The options of a choice or a rating: a tick box each, followed by its text.
+
+    Options go left to right in columns as wide as the widest, as many to a
+    row as fit; a text too long for the whole width wraps beside its box.
+    ``spread`` shares the width out between the columns (a question's
+    options, like those of a multichoice); ``left`` and ``centre`` keep the
+    columns at their natural width (the levels of a scale, a table cell).
+    """
+
+    def __init__(
+        self,
+        recorder: _Recorder,
+        items: Sequence[tuple[WidgetSpec, str]],
+        *,
+        box: float,
+        font_size: float,
+        align: Literal["spread", "left", "centre"],
+    ) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.items = [(spec, winansi(text)) for spec, text in items]
+        self.box = box
+        self.font_size = font_size
+        self.align = align
+        self._leading = font_size * 1.2
+        self._gap = box * 0.25  # between a box and its text
+        self._spacing = box * 0.5  # between two options of a row
+        self._row_gap = box * 0.3
+        self._placed: list[tuple[WidgetSpec, list[str], float, float]] = []  # x, top
+
+    def natural_width(self) -> float:
+        """The width of the widest option, box and text."""
+        widest = max(_helvetica_width(text, self.font_size) for _, text in self.items)
+        return self.box + self._gap + widest
+
+    def fits_in_one_row(self, width: float) -> bool:
+        count = len(self.items)
+        return count * self.natural_width() + (count - 1) * self._spacing <= width
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        natural = self.natural_width()
+        count = len(self.items)
+        room = math.floor((avail_width + self._spacing) / (natural + self._spacing))
+        per_row = max(1, min(count, room))
+        if self.align == "spread":
+            column = (avail_width + self._spacing) / per_row - self._spacing
+        else:
+            column = min(natural, avail_width)
+        used = per_row * column + (per_row - 1) * self._spacing
+        left = max(0.0, (avail_width - used) / 2) if self.align == "centre" else 0.0
+        text_width = max(column - self.box - self._gap, self.font_size)
+        self._placed = []
+        top = 0.0
+        for start in range(0, count, per_row):
+            row_height = self.box
+            for index, (spec, text) in enumerate(self.items[start : start + per_row]):
+                lines = wrap(text, "Helvetica", self.font_size, text_width)
+                x = left + index * (column + self._spacing)
+                self._placed.append((spec, lines, x, top))
+                # Down to the last line's descenders, the first line centred on the box.
+                last = (self.box + 0.7 * self.font_size) / 2 + (len(lines) - 1) * self._leading
+                row_height = max(row_height, last + 0.25 * self.font_size)
+            top += row_height + self._row_gap
+        self.width = avail_width
+        self.height = top - self._row_gap
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canv = self.canv
+        box = self.box
+        for spec, lines, x, top in self._placed:
+            y = self.height - top - box
+            canv.saveState()
+            canv.translate(x, y)
+            _draw_checkbox(canv, self.recorder, spec, box)
+            canv.restoreState()
+            canv.saveState()
+            canv.setFillColor(INK)
+            canv.setFont("Helvetica", self.font_size)
+            baseline = y + (box - self.font_size * 0.7) / 2
+            for line in lines:
+                canv.drawString(x + box + self._gap, baseline, line)
+                baseline -= self._leading
+            canv.restoreState()
+
+
 # --------------------------------------------------------------------------- text helpers
 
 
@@ -339,14 +457,15 @@ def _label(field: Field) -> Paragraph:
     return Paragraph(markup, _STYLES["label"])
 
 
-def _legend(field: Field) -> Paragraph | None:
-    """Printed list of the allowed answers, so that a paper user can write one of them."""
-    if field.type == "choice" and field.options:
-        return _para("Réponses possibles : " + " · ".join(field.options), "legend")
-    if field.type == "rating" and field.scale:
-        shown = [text for _, text in rating_options(field.scale, field.scale_labels)]
-        return _para("Échelle : " + " · ".join(shown), "legend")
-    return None
+def _scale_legend(field: Field | Column) -> Paragraph:
+    """The levels of a rating and their labels, when the boxes show the numbers only."""
+    shown = [text for _, text in rating_options(field.scale, field.scale_labels)]
+    return _para("Échelle : " + " · ".join(shown), "legend")
+
+
+def _option_texts(field: Field | Column, *, labelled: bool) -> dict[str, str]:
+    """The text beside each option's box, by export value: the level alone unless labelled."""
+    return {o.value: (o.text if labelled else o.value) for o in radio_options(field)}
 
 
 _PLAIN: list[tuple[Any, ...]] = [
@@ -454,6 +573,8 @@ class _Builder:
         parts.append(Spacer(0, 2.5))
         if field.type == "multichoice":
             parts.append(self._options_grid(field, specs, width))
+        elif field.type in ("choice", "rating"):
+            parts += self._radio(field, specs, width)
         elif field.type == "longtext":
             parts.append(_AnswerBox(self.recorder, specs[0], max(field.lines, 1) * LINE_HEIGHT))
         else:
@@ -462,10 +583,27 @@ class _Builder:
             box = _AnswerBox(self.recorder, specs[0], height, _NARROW_WIDTH.get(field.type))
             box.hAlign = "LEFT"
             parts.append(box)
-            legend = _legend(field)
-            if legend is not None:
-                parts += [Spacer(0, 1.5), legend]
         return parts
+
+    def _radio(self, field: Field, specs: Sequence[WidgetSpec], width: float) -> list[Any]:
+        """A choice or a rating: a box per option, with its text; a long scale as a legend.
+
+        A rating's levels read left to right: when they do not fit on one row
+        with their labels, the boxes show the numbers and the labels go below.
+        """
+
+        def boxes(labelled: bool) -> _OptionBoxes:
+            texts = _option_texts(field, labelled=labelled)
+            items = [(spec, texts[spec.choice.value]) for spec in specs if spec.choice]
+            align: Literal["spread", "left"] = "spread" if labelled else "left"
+            return _OptionBoxes(
+                self.recorder, items, box=CHECKBOX_SIZE, font_size=OPTION_FONT_SIZE, align=align
+            )
+
+        flowable = boxes(labelled=True)
+        if field.type != "rating" or not field.scale_labels or flowable.fits_in_one_row(width):
+            return [flowable]
+        return [boxes(labelled=False), Spacer(0, 2), _scale_legend(field)]
 
     def _options_grid(self, field: Field, specs: Sequence[WidgetSpec], width: float) -> GridTable:
         """Multichoice options, two or three to a row, each a checkbox and its text."""
@@ -527,6 +665,18 @@ class _Builder:
                     for option in options[:-1]:
                         option.spaceAfter = 3
                     cells.append(options)
+                elif cell.type in ("choice", "rating"):
+                    texts = _option_texts(cell, labelled=cell.type == "choice")
+                    items = [(s, texts[s.choice.value]) for s in specs if s.choice]
+                    cells.append(
+                        _OptionBoxes(
+                            self.recorder,
+                            items,
+                            box=CELL_CHECKBOX_SIZE,
+                            font_size=CELL_OPTION_FONT_SIZE,
+                            align="centre",
+                        )
+                    )
                 else:
                     height = CELL_BOX_HEIGHT
                     if cell.type == "longtext":
@@ -556,10 +706,11 @@ class _Builder:
         if table.help:
             title.append(_para(table.help, "help"))
         title.append(Spacer(0, 3))
+        # A rating's boxes show the levels: their labels are said once, below.
         legends = [
             _para(f"{c.label} : " + " · ".join(_column_choices(c)), "legend")
             for c in table.columns
-            if c.type in ("choice", "rating") and _column_choices(c)
+            if c.type == "rating" and c.scale_labels
         ]
         tail: list[Any] = [Spacer(0, 2), *legends] if legends else []
         if len(table.rows) <= 4:  # a short table is not worth splitting
@@ -594,7 +745,7 @@ _COLUMN_WEIGHT = {
     "text": 3.0,
     "longtext": 4.0,
     "choice": 1.7,
-    "rating": 1.3,
+    "rating": 1.5,  # four levels' boxes side by side
     "date": 1.25,
     "number": 1.1,
     "checkbox": 1.5,
@@ -610,8 +761,6 @@ def _column_weight(column: Column) -> float:
 
 
 def _column_choices(column: Column) -> tuple[str, ...]:
-    if column.type == "choice":
-        return tuple(column.options)
     return tuple(text for _, text in rating_options(column.scale, column.scale_labels))
 
 
@@ -650,6 +799,10 @@ def _draw_page_frame(canv: Any, layout: FormLayout) -> None:
         FOOTER_BASELINE,
         fit(left, "Helvetica", FOOTER_FONT_SIZE - 0.5, FOOTER_STATIC_WIDTH),
     )
+    canv.setFillColor(colors.black)
+    for x, y in MARK_CENTRES:
+        half = MARK_SIZE / 2
+        canv.rect(x - half, y - half, MARK_SIZE, MARK_SIZE, stroke=0, fill=1)
     canv.restoreState()
 
 
@@ -712,3 +865,54 @@ def _read_pages(pdf: bytes) -> tuple[tuple[bytes, ...], dict[str, str]]:
         contents = page.get_contents()
         pages.append(contents.get_data() if contents is not None else b"")
     return tuple(pages), fonts
+
+
+# --------------------------------------------------------------------------- paper map
+
+_ZONE_KINDS: dict[str, ZoneKind] = {
+    "text": "text",
+    "number": "number",
+    "longtext": "multiline",
+    "date": "date",
+}
+_QR_RECT: Rect = (QR_X, QR_Y, QR_X + QR_SIZE, QR_Y + QR_SIZE)
+
+
+def _rounded(rect: tuple[float, float, float, float]) -> Rect:
+    """A rectangle as the widgets' ``/Rect`` writes it: 1/100 point is below any scan's pixel."""
+    x0, y0, x1, y1 = (round(v, 2) for v in rect)
+    return (x0, y0, x1, y1)
+
+
+def paper_map(drawn: DrawnForm) -> PaperMap:
+    """Where each answer of ``drawn`` is printed: its tick boxes and writing zones, page by page.
+
+    Taken from the rectangles the widgets were recorded at while drawing, so
+    the map is where the boxes are, not where they were meant to be. A locked
+    field (the roster's data, printed for information) has nothing to read.
+    """
+    boxes: list[list[Box]] = [[] for _ in drawn.pages]
+    zones: list[list[Zone]] = [[] for _ in drawn.pages]
+    for placed in drawn.widgets:
+        spec = placed.spec
+        if spec.field.locked:
+            continue
+        rect = _rounded(placed.rect)
+        if spec.kind == "radio" and spec.choice is not None:
+            boxes[placed.page].append(Box(spec.name, spec.choice.value, rect))
+        elif spec.kind == "checkbox":
+            boxes[placed.page].append(Box(spec.name, True, rect))
+        else:
+            zone = Zone(spec.name, spec.field.label, _ZONE_KINDS[spec.field.type], rect)
+            zones[placed.page].append(zone)
+    return PaperMap(
+        width=round(PAGE_WIDTH, 2),
+        height=round(PAGE_HEIGHT, 2),
+        marks=tuple((round(x, 2), round(y, 2)) for x, y in MARK_CENTRES),
+        mark_size=round(MARK_SIZE, 2),
+        qr=_rounded(_QR_RECT),
+        pages=tuple(
+            PaperPage(number, tuple(page_boxes), tuple(page_zones))
+            for number, (page_boxes, page_zones) in enumerate(zip(boxes, zones, strict=True), 1)
+        ),
+    )

@@ -25,12 +25,13 @@ import zlib
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import count
 from typing import BinaryIO
 
 from entretien_forms.forms.contract import HIDDEN_FIELD, PDF_ON_STATE, pdf_fields, pdf_info
 from entretien_forms.forms.model import KIND_LABELS, FormLayout, FormValues, Identity
+from entretien_forms.forms.paper import PaperMap
 from entretien_forms.render import _pdf_layout as geo
 from entretien_forms.render._pdf_fields import (
     BOLD_FONT,
@@ -39,12 +40,15 @@ from entretien_forms.render._pdf_fields import (
     FF_READ_ONLY,
     TEXT_FONT,
     Node,
-    Value,
     check_names,
     cross_ops,
     field_flags,
     form_xobject,
     node_dict,
+    radio_choice,
+    radio_head,
+    radio_widget_head,
+    radio_widget_states,
     rect_of,
     refs,
     split_name,
@@ -53,7 +57,7 @@ from entretien_forms.render._pdf_fields import (
     widget_head,
     widget_value,
 )
-from entretien_forms.render._pdf_layout import DrawnForm, PlacedWidget, draw_form
+from entretien_forms.render._pdf_layout import DrawnForm, PlacedWidget, draw_form, paper_map
 from entretien_forms.render._pdf_text import (
     fit,
     number,
@@ -213,19 +217,36 @@ def _info_dict(layout: FormLayout, identity: Identity) -> bytes:
 # --------------------------------------------------------------------------- byte template
 
 
+# Shared appearances of tick boxes, by box size: (ticked, empty) object numbers.
+_BoxStates = Mapping[float, tuple[int, int]]
+
+
+def _box_size(placed: PlacedWidget) -> float:
+    return round(placed.rect[2] - placed.rect[0], 2)
+
+
 @dataclass(frozen=True)
 class _Widget:
-    """One widget of the byte template: where it is and its constant bytes."""
+    """One merged field and widget of the byte template: where it is and its constant bytes."""
 
     placed: PlacedWidget
     number: int
-    appearance: int  # the appearance stream's object (text and combo), 0 for a checkbox
+    appearance: int  # the appearance stream's object (text), 0 for a checkbox
     head: bytes
 
-    def objects(self, value: Value | None, on: int, off: int) -> list[tuple[int, bytes]]:
-        """The widget dictionary (and its appearance stream) for ``value``."""
+    @property
+    def field_id(self) -> str:
+        return self.placed.spec.field.id
+
+    def annotations(self) -> list[tuple[PlacedWidget, int]]:
+        return [(self.placed, self.number)]
+
+    def objects(self, answer: str | bool | None, states: _BoxStates) -> list[tuple[int, bytes]]:
+        """The widget dictionary (and its appearance stream) for the field's value ``answer``."""
+        value = widget_value(self.placed.spec, answer)
         width, height = rect_of(self.placed)
         if self.appearance == 0:  # checkbox: shared appearances, chosen by /AS
+            on, off = states[_box_size(self.placed)]
             state = pdf_name(PDF_ON_STATE if value is not None and value.shown else "Off")
             entries = b" /AP << /N << /%s %d 0 R /Off %d 0 R >> >> /AS %s" % (
                 PDF_ON_STATE.encode(),
@@ -245,6 +266,40 @@ class _Widget:
             (self.number, self.head + entries + b" >>"),
             (self.appearance, form_xobject(width, height, content, _RESOURCES_NUMBER)),
         ]
+
+
+@dataclass(frozen=True)
+class _Radio:
+    """A radio group of the byte template: its field, and a widget per option."""
+
+    placed: tuple[PlacedWidget, ...]  # one per option, in /Opt order
+    number: int  # the field
+    kids: tuple[int, ...]  # the widgets
+    head: bytes
+    kid_heads: tuple[bytes, ...]
+
+    @property
+    def field_id(self) -> str:
+        return self.placed[0].spec.field.id
+
+    def annotations(self) -> list[tuple[PlacedWidget, int]]:
+        return list(zip(self.placed, self.kids, strict=True))
+
+    def objects(self, answer: str | bool | None, states: _BoxStates) -> list[tuple[int, bytes]]:
+        """The field (its value names the state ticked) and each option's widget."""
+        chosen = None if answer is None else radio_choice(self.placed[0].spec.options, answer)
+        state = chosen.state if chosen is not None else None
+        field = self.head + b" /Kids [%s]" % refs(self.kids)
+        if state is not None:
+            field += b" /V " + pdf_name(state)
+        objects = [(self.number, field + b" >>")]
+        for placed, number_, head in zip(self.placed, self.kids, self.kid_heads, strict=True):
+            on, off = states[_box_size(placed)]
+            objects.append((number_, head + radio_widget_states(placed, state, on, off) + b" >>"))
+        return objects
+
+
+_Entry = _Widget | _Radio
 
 
 _RESOURCES_NUMBER = 3  # the shared resources dictionary: fixed so appearances can name it
@@ -268,23 +323,30 @@ class _FormBytes:
         fonts = {base: self._number() for base in bases}
         page_numbers = [self._number() for _ in range(pages)]
         static_numbers = [self._number() for _ in range(pages)]
-        self.check_states = self._number(), self._number()
+        sizes = sorted(
+            {_box_size(p) for p in drawn.widgets if p.spec.kind in ("checkbox", "radio")}
+        )
+        self.box_states = {size: (self._number(), self._number()) for size in sizes}
         nodes, self._top = self._field_tree(drawn.widgets)
 
-        # Constant widgets first, so that every constant object precedes the holes.
-        numbered: dict[int, _Widget] = {}
+        # A field each: a radio group's widgets share one field.
+        groups: dict[str, list[PlacedWidget]] = {}
+        for placed in drawn.widgets:
+            groups.setdefault(placed.spec.name, []).append(placed)
+        # Constant fields first, so that every constant object precedes the holes.
+        numbered: dict[str, _Entry] = {}
         for constant_pass in (True, False):
-            for index, placed in enumerate(drawn.widgets):
-                if (placed.spec.field.id not in variable) == constant_pass:
-                    numbered[index] = self._widget(placed, nodes, page_numbers)
+            for name, placed_widgets in groups.items():
+                if (placed_widgets[0].spec.field.id not in variable) == constant_pass:
+                    numbered[name] = self._entry(placed_widgets, nodes, page_numbers)
             if constant_pass:
                 last_constant = self._number() - 1
                 self._numbers = count(last_constant + 1)
-        widgets = [numbered[index] for index in range(len(drawn.widgets))]
-        self.variable: dict[str, list[_Widget]] = {}
-        for widget in widgets:
-            if widget.placed.spec.field.id in variable:
-                self.variable.setdefault(widget.placed.spec.field.id, []).append(widget)
+        entries = [numbered[name] for name in groups]
+        self.variable: dict[str, list[_Entry]] = {}
+        for entry in entries:
+            if entry.field_id in variable:
+                self.variable.setdefault(entry.field_id, []).append(entry)
         self.hidden = self._number(), self._number()
         self._top.append(self.hidden[0])
         self.overlays = [self._number() for _ in range(pages)]
@@ -292,8 +354,11 @@ class _FormBytes:
         self.size = self._number()
 
         annots: list[list[int]] = [[] for _ in range(pages)]
-        for widget in widgets:  # reading order, which is the tab order
-            annots[widget.placed.page].append(widget.number)
+        by_widget = {
+            id(placed): number_ for entry in entries for placed, number_ in entry.annotations()
+        }
+        for placed in drawn.widgets:  # reading order, which is the tab order
+            annots[placed.page].append(by_widget[id(placed)])
         annots[0].append(self.hidden[0])
         field_fonts = b"/%s %d 0 R /%s %d 0 R /%s %d 0 R" % (
             TEXT_FONT.encode(),
@@ -338,14 +403,13 @@ class _FormBytes:
                 )
             )
         objects += zip(static_numbers, template.static_streams, strict=True)
-        box = geo.CHECKBOX_SIZE
-        on, off = self.check_states
-        objects.append((on, form_xobject(box, box, cross_ops(box, box), resources)))
-        objects.append((off, form_xobject(box, box, b"", resources)))
+        for box, (on, off) in self.box_states.items():
+            objects.append((on, form_xobject(box, box, cross_ops(box, box), resources)))
+            objects.append((off, form_xobject(box, box, b"", resources)))
         objects += [(node.number, node_dict(node)) for node in nodes.values()]
-        for widget in widgets:
-            if widget.placed.spec.field.id not in variable:
-                objects += widget.objects(None, on, off)
+        for entry in entries:
+            if entry.field_id not in variable:
+                objects += entry.objects(None, self.box_states)
         objects.sort()
         if [n for n, _ in objects] != list(range(1, last_constant + 1)):
             raise RuntimeError("constant PDF objects are not numbered in sequence")
@@ -398,34 +462,48 @@ class _FormBytes:
                 (parent.kids if parent else top).append(node.number)
         return nodes, top
 
-    def _widget(
+    def _entry(
         self,
-        placed: PlacedWidget,
+        placed_widgets: Sequence[PlacedWidget],
         nodes: Mapping[tuple[str, ...], Node],
         page_numbers: Sequence[int],
-    ) -> _Widget:
-        """Number one terminal field (merged with its widget) and hang it in the tree."""
-        parts = split_name(placed.spec.name)
+    ) -> _Entry:
+        """Number one terminal field (and its widgets) and hang it in the tree."""
+        first = placed_widgets[0]
+        parts = split_name(first.spec.name)
         number_ = self._number()
-        appearance = 0 if placed.spec.kind == "checkbox" else self._number()
         parent = nodes.get(parts[:-1])
         (parent.kids if parent else self._top).append(number_)
+        flags = field_flags(first.spec)
+        if first.spec.kind == "radio":
+            kids = tuple(self._number() for _ in placed_widgets)
+            head = radio_head(
+                first.spec,
+                partial=parts[-1],
+                parent=parent.number if parent else None,
+                field_flags=flags,
+            )
+            kid_heads = tuple(
+                radio_widget_head(placed, field=number_, page=page_numbers[placed.page])
+                for placed in placed_widgets
+            )
+            return _Radio(tuple(placed_widgets), number_, kids, head, kid_heads)
+        appearance = 0 if first.spec.kind == "checkbox" else self._number()
         head = widget_head(
-            placed,
+            first,
             partial=parts[-1],
             parent=parent.number if parent else None,
-            page=page_numbers[placed.page],
-            field_flags=field_flags(placed.spec),
+            page=page_numbers[first.page],
+            field_flags=flags,
         )
-        return _Widget(placed, number_, appearance, head)
+        return _Widget(first, number_, appearance, head)
 
     def render(self, template: PdfTemplate, identity: Identity, values: FormValues) -> bytes:
         objects: list[tuple[int, bytes]] = []
-        on, off = self.check_states
-        for field_id, widgets in self.variable.items():
+        for field_id, entries in self.variable.items():
             value = values.get(field_id)
-            for widget in widgets:
-                objects += widget.objects(widget_value(widget.placed.spec, value), on, off)
+            for entry in entries:
+                objects += entry.objects(value, self.box_states)
         objects.append(
             (self.hidden[0], self.hidden_head + b" /V %s >>" % pdf_text(identity.reference))
         )
@@ -486,6 +564,16 @@ class PdfTemplate:
         """Lay out and draw ``layout`` once; raise ``FormDefinitionError`` for unusable ids."""
         check_names([spec.name for spec in pdf_fields(layout)])
         return cls(layout, draw_form(layout))
+
+    @cached_property
+    def paper_map(self) -> PaperMap:
+        """Where this layout prints its tick boxes, writing zones and registration marks.
+
+        The same for every employee (only names, reference and QR code
+        change), and stored with the forms issued from it, so that a scan is
+        read against the layout it was printed from.
+        """
+        return paper_map(self.drawn)
 
     def _variant(self, variable: frozenset[str]) -> _FormBytes:
         """The byte template whose per-employee holes are the fields of ``variable``.

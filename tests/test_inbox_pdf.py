@@ -49,8 +49,9 @@ from reportlab.pdfgen import canvas
 
 from entretien_forms.errors import RejectedFile, RejectionCode
 from entretien_forms.forms import campaign_context, load_catalog, prefill_values
+from entretien_forms.forms.contract import radio_options
 from entretien_forms.forms.model import Field, FormLayout, FormValues, Identity, Section
-from entretien_forms.inbox import pdf_reader
+from entretien_forms.inbox import scan
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
 from entretien_forms.inbox.pdf_reader import extract_pdf, identify_pdf
 from entretien_forms.render.pdf import PdfTemplate, write_print_batch
@@ -94,12 +95,12 @@ TYPED = {
     "entretien.mode": "Visio",
     "bilan.reussites": "Contrat « Dupont » signé (120 k€)\nDeux recrutements – enfin !",
     "objectifs.3.cible": "15 %",
-    "competences.crm.manager": "3",  # the item's value
-    "competences.crm.auto": "2 – En cours",  # the text shown, which some viewers store
+    "competences.crm.manager": "3",  # a level: the box of its radio group ticked
+    "competences.crm.auto": "2",
     "formations.2.theme": "Négociation \\ achats",
 }
-# Read back: the item's value for both combo boxes.
-TYPED_READ = {**TYPED, "competences.crm.auto": "2"}
+# Read back: the export value of the option ticked.
+TYPED_READ = dict(TYPED)
 
 
 def _identity(reference: str = "EA-2026-00042", **changes: Any) -> Identity:
@@ -192,7 +193,28 @@ def _values(extraction: Extraction) -> dict[str, str | bool]:
     return {key: answer.value for key, answer in extraction.answers.items()}
 
 
+@cache
+def _radio_states() -> dict[str, dict[str, str]]:
+    """The on-state of each option of the test forms' radio groups, by value and by text."""
+    layouts = (_annual()[0].layout, SHORT)
+    return {
+        field.id: {
+            **{option.text: option.state for option in radio_options(field)},
+            **{option.value: option.state for option in radio_options(field)},
+        }
+        for layout in layouts
+        for field in layout.fields
+        if field.type in ("choice", "rating")
+    }
+
+
 def _fill_with_pypdf(pdf: bytes, values: Mapping[str, str], **metadata: str) -> bytes:
+    """Filled by pypdf, which ticks a radio group's option when given its state, "/1"."""
+    radios = _radio_states()
+    values = {
+        name: f"/{radios[name][value]}" if name in radios and value in radios[name] else value
+        for name, value in values.items()
+    }
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     for page in writer.pages:
         writer.update_page_form_field_values(page, dict(values), auto_regenerate=False)
@@ -206,11 +228,18 @@ def _fill_with_pypdf(pdf: bytes, values: Mapping[str, str], **metadata: str) -> 
 def _fill_with_pymupdf(
     pymupdf: ModuleType, pdf: bytes, values: Mapping[str, str | bool], **save: Any
 ) -> bytes:
+    radios = _radio_states()
     document = pymupdf.open(stream=pdf, filetype="pdf")
     for page in document:
         for widget in page.widgets():
             if widget.field_name in values:
                 value = values[widget.field_name]
+                if widget.field_type == pymupdf.PDF_WIDGET_TYPE_RADIOBUTTON:
+                    # A click on the option's box: the others of the group are unticked.
+                    assert isinstance(value, str)
+                    if widget.on_state() != radios[widget.field_name][value]:
+                        continue
+                    value = True
                 widget.field_value = widget.on_state() if value is True else value
                 widget.update()
     data: bytes = document.tobytes(**save)
@@ -233,6 +262,8 @@ def _terminal(writer: PdfWriter, name: str) -> DictionaryObject:
     def walk(kids: ArrayObject, prefix: str) -> Iterator[tuple[str, DictionaryObject]]:
         for kid in kids:
             node = kid.get_object()
+            if "/T" not in node:
+                continue  # a widget of a radio group
             full = f"{prefix}.{node['/T']}" if prefix else str(node["/T"])
             yield full, node
             yield from walk(node.get("/Kids", ArrayObject()), full)
@@ -649,17 +680,61 @@ def test_acrobat_line_ends_and_empty_values(annual_pdf: bytes) -> None:
     assert "bilan.difficultes" not in values and "entretien.mode" not in values
 
 
+def _as_combo(writer: PdfWriter, name: str, value: str, items: ArrayObject | None) -> None:
+    """Field ``name`` made the combo box a form issued before radio groups had."""
+    field = _terminal(writer, name)
+    del field["/Kids"]
+    field[NameObject("/FT")] = NameObject("/Ch")
+    field[NameObject("/Ff")] = NumberObject(1 << 17)
+    field[NameObject("/V")] = TextStringObject(value)
+    if items is None:
+        del field["/Opt"]
+    else:
+        field[NameObject("/Opt")] = items
+
+
+def test_combo_box_of_a_form_issued_before_radio_groups_reads_its_item_value(
+    annual_pdf: bytes,
+) -> None:
+    items = ArrayObject(
+        ArrayObject([TextStringObject(str(n)), TextStringObject(text)])
+        for n, text in enumerate(("À acquérir", "En cours", "Maîtrisée", "Expert"), 1)
+    )
+    edited = _edit(annual_pdf, lambda w: _as_combo(w, "competences.crm.auto", "En cours", items))
+    assert extract_pdf(edited, NAME, None).answers["competences.crm.auto"].value == "2"
+
+
 def test_combo_without_item_list_is_mapped_back_with_the_layout(
     annual_pdf: bytes, annual_layout: FormLayout
 ) -> None:
-    def lose_items(writer: PdfWriter) -> None:
-        combo = _terminal(writer, "competences.crm.auto")
-        del combo["/Opt"]
-        combo[NameObject("/V")] = TextStringObject("4 – Expert")
-
-    edited = _edit(annual_pdf, lose_items)
+    edited = _edit(annual_pdf, lambda w: _as_combo(w, "competences.crm.auto", "4 – Expert", None))
     assert extract_pdf(edited, NAME, None).answers["competences.crm.auto"].value == "4 – Expert"
     assert extract_pdf(edited, NAME, annual_layout).answers["competences.crm.auto"].value == "4"
+
+
+def test_radio_group_without_its_values_is_mapped_back_with_the_layout(
+    annual_pdf: bytes, annual_layout: FormLayout
+) -> None:
+    def lose_values(writer: PdfWriter) -> None:
+        del _terminal(writer, "competences.crm.auto")["/Opt"]
+
+    edited = _edit(_fill_with_pypdf(annual_pdf, {"competences.crm.auto": "4"}), lose_values)
+    # Without /Opt nor layout, the state is all there is: the position "3".
+    assert extract_pdf(edited, NAME, None).answers["competences.crm.auto"].value == "3"
+    assert extract_pdf(edited, NAME, annual_layout).answers["competences.crm.auto"].value == "4"
+
+
+def test_radio_group_reads_the_box_shown_ticked_when_its_value_was_left_behind(
+    annual_pdf: bytes,
+) -> None:
+    def tick_only(writer: PdfWriter) -> None:
+        field = _terminal(writer, "entretien.mode")
+        field[NameObject("/V")] = NameObject("/0")  # Présentiel, as it was
+        for state, kid in enumerate(field["/Kids"]):
+            kid.get_object()[NameObject("/AS")] = NameObject("/1" if state == 1 else "/Off")
+
+    extraction = extract_pdf(_edit(annual_pdf, tick_only), NAME, None)
+    assert extraction.answers["entretien.mode"] == RawAnswer("Visio", "control")
 
 
 def test_identity_from_the_hidden_field_when_metadata_is_lost(annual_pdf: bytes) -> None:
@@ -1027,25 +1102,24 @@ def test_fields_that_are_not_a_list_are_refused(annual_pdf: bytes) -> None:
     )
 
 
-def test_too_many_pages_are_refused_before_rendering() -> None:
+def test_a_stack_of_blank_pages_is_read_whole_and_is_not_a_form() -> None:
+    # No page-count limit: 41 pages are read (the old limit was 40), none is a form.
     writer = PdfWriter()
     for _ in range(41):
         writer.add_blank_page(595, 842)
     buffer = io.BytesIO()
     writer.write(buffer)
     rejection = _rejection(buffer.getvalue(), "lot.pdf")
-    assert rejection.reason == (
-        "« lot.pdf » compte 41 pages : un formulaire d'entretien n'en compte que quelques-unes, "
-        "et au plus 40 pages sont lues par fichier."
-    )
-    assert rejection.advice == (
-        "Déposez chaque formulaire dans un fichier à part : scannez les formulaires papier "
-        "salarié par salarié."
-    )
+    assert rejection.reason.startswith("« lot.pdf » n'est pas reconnu comme un formulaire")
+    assert rejection.code == RejectionCode.NOT_A_FORM
+
+
+def test_a_page_count_that_lies_is_not_believed() -> None:
+    # /Count says 4 billion: the page tree is walked instead, and holds 4 pages.
     template, values = _annual()
     lying = _batch([(template, _identity(), values)]).replace(b"/Count 4 ", b"/Count 4000000000 ")
-    assert _rejection(lying, "lot.pdf").reason.startswith("« lot.pdf » compte 4000000000 pages")
-    assert rejection.code == RejectionCode.TOO_LARGE
+    extraction = extract_pdf(lying, "lot.pdf", None)
+    assert (extraction.paper, extraction.pages, extraction.page_count) == (True, (1, 2, 3, 4), 4)
 
 
 def test_a_pdf_with_garbage_for_objects_is_refused() -> None:
@@ -1203,7 +1277,7 @@ def test_drawing_a_file_stops_at_the_time_budget(monkeypatch: pytest.MonkeyPatch
         b"%d %d m %d %d %d %d %d %d c S\n" % tuple(chance.randrange(800) for _ in range(8))
         for _ in range(60_000)
     )
-    monkeypatch.setattr(pdf_reader, "SCAN_SECONDS", 0.5)
+    monkeypatch.setattr(scan, "PAGE_SECONDS", 0.5)
     renders = _pdfium_calls(monkeypatch, "FPDF_RenderPageBitmap_Start")
     start = time.monotonic()
     rejection = _rejection(_one_page(curves), "courbes.pdf", identify_too=False)

@@ -28,12 +28,10 @@ about 2 ms, half of it qpdf's parsing (``bench/bench_inbox.py``).
 
 A form printed and scanned, or flattened (a print batch, a "print to PDF"),
 has no fields left: it is identified by the QR code printed on each page
-(``<reference> p<n>/<m>``), and HR types the answers. Rendering is the slow
-and the dangerous step: a page of a few kilobytes can ask for millions of
-drawing operations, which pdfium parses before drawing anything. So each
-page is measured first (see ``_PageCost``) and rendered only when its cost
-is bounded, once, at ``SCAN_DPI``; rendering a file stops after
-``SCAN_SECONDS``.
+(``<reference> p<n>/<m>``), and HR types the answers. ``scan.py`` renders
+and reads the pages, each page once, its cost measured before pdfium parses
+it and its drawing bounded in time; here, such a file must hold one form (a
+stack of several is the scan route's, ``scan.group_forms``).
 
 Anything that goes wrong while reading becomes a ``RejectedFile`` with a
 French reason and advice: the inbox must never stop on a hostile or broken
@@ -42,11 +40,9 @@ file, and the person who dropped it must learn what to do.
 
 from __future__ import annotations
 
-import ctypes
 import io
 import os
 import re
-import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,9 +52,6 @@ from functools import lru_cache
 from typing import BinaryIO, NamedTuple
 
 import pikepdf
-import pypdfium2 as pdfium  # type: ignore[import-untyped]
-import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
-import zxingcpp
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 
 from entretien_forms.errors import RejectedFile, RejectionCode
@@ -67,9 +60,11 @@ from entretien_forms.forms.contract import (
     HIDDEN_FIELD,
     PDF_INFO_KEYS,
     combo_options,
+    radio_value,
 )
 from entretien_forms.forms.model import FormLayout
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
+from entretien_forms.inbox.scan import ScanPage, group_forms, iter_pages
 from entretien_forms.text import count
 
 __all__ = ["extract_pdf", "identify_pdf"]
@@ -79,7 +74,6 @@ _INFO_KEYS = {PDF_INFO_KEYS[attribute]: attribute for attribute in CLAIMED_ATTRI
 
 # Limits on the work one file may cause. A form has a handful of pages and a
 # few hundred fields; a file far beyond is not a form, or is built to hurt.
-MAX_PAGES = 40  # also the most pages rendered when looking for QR codes
 MAX_FIELD_NODES = 20_000
 MAX_FIELD_DEPTH = 32
 MAX_TEXT_CHARS = 100_000  # a rich-text /V stream longer than this is cut
@@ -91,26 +85,10 @@ _MAX_OPTIONS = 1_000  # combo box items looked at to map a shown text back to it
 _HEADER_WINDOW = 1024
 _TRAILER_WINDOW = 2048
 
-# Rendering for QR codes. The code is 2 cm wide, about 25 modules: 300 dpi gives
-# 12 pixels a module, enough for a faint or skewed scan, and zxing tries smaller
-# scales of the same image by itself. Pixel caps keep a hostile page size from
-# eating memory; SCAN_SECONDS bounds the rendering of a whole file.
-SCAN_DPI = 300.0
-SCAN_SECONDS = 10.0
-_MAX_SIDE_PX = 5000
-_MAX_PIXELS = 16_000_000
-_QR_FORMATS = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-# What pdfium may be asked to parse for one page before it is rendered. Our form's
-# pages draw 7 to 15 kB; pdfium keeps ~400 bytes a drawing operation (~25 bytes
-# of content), so 4 MB of drawing is about 60 MB and a fraction of a second.
-# Form XObjects count as often as they are drawn: 1.7 kB drawing one small form
-# 100,000 times took pdfium 800 MB.
-MAX_PAGE_DRAWING = 4_000_000  # bytes of drawing operators, forms counted per use
-MAX_PAGE_IMAGE_PIXELS = 64_000_000  # an A4 page scanned at 600 dpi has 35 million
-_MAX_ANNOTATIONS = 2_000  # widgets drawn on one page (our forms have 50 at most)
-_MAX_XOBJECTS = 1_000  # images and forms named in one resource dictionary
-_MAX_FORM_DEPTH = 12  # a form drawing a form drawing a form...
-_MAX_PAGE_NODES = 1_000  # nodes of the page tree visited
+# A paper form is read at 300 dpi here: a form printed to PDF (its fields
+# flattened) may carry a smaller code than the printed one, and drawing a vector
+# page is cheap (5 ms at 200 dpi); the scan route reads stacks at 200 dpi.
+SCAN_DPI = 300
 _SMALL_STREAM = 4_096  # raw bytes under which any filter's output is small enough
 # Filters that code bytes, not pictures (ISO 32000-1, 7.4): an image (JBIG2, DCT,
 # JPX, CCITT) is never decoded where text or drawing is due.
@@ -118,16 +96,6 @@ _GENERAL_FILTERS = frozenset(
     Name(f"/{name}")
     for name in ("FlateDecode", "LZWDecode", "ASCIIHexDecode", "ASCII85Decode", "RunLengthDecode")
 )
-# A Do operator and the name before it (ISO 32000-1, 8.8): counted, never parsed.
-_DO = re.compile(rb"/[^\s/\[\]()<>{}%]*\s*Do(?![^\s/\[\]()<>{}%])")
-
-# References are "<prefix>-<campaign code>-<number>" (identity.format_reference);
-# a QR code of anything else (a supplier's code on a scanned page) is ignored.
-_REFERENCE = r"[^\x00-\x1f\x7f]{1,60}?-[A-Z0-9]{1,16}-\d{5,9}"
-_PAGE_PAYLOAD = re.compile(
-    rf"(?P<reference>{_REFERENCE}) p(?P<page>\d{{1,4}})/(?P<pages>\d{{1,4}})"
-)
-_BARE_PAYLOAD = re.compile(_REFERENCE)  # the Word form's code: the reference alone
 _NEWLINES = re.compile(r"\r\n?")
 
 # Field flags (ISO 32000-1, tables 226 and 228).
@@ -181,16 +149,6 @@ def _encrypted(name: str) -> RejectedFile:
         "Ouvrez-le dans votre lecteur PDF, enregistrez une copie sans protection (ni mot de "
         "passe ni chiffrement), puis déposez cette copie.",
         RejectionCode.ENCRYPTED,
-    )
-
-
-def _too_many_pages(name: str, pages: int) -> RejectedFile:
-    return RejectedFile(
-        f"« {name} » compte {pages} pages : un formulaire d'entretien n'en compte que "
-        f"quelques-unes, et au plus {MAX_PAGES} pages sont lues par fichier.",
-        "Déposez chaque formulaire dans un fichier à part : scannez les formulaires papier "
-        "salarié par salarié.",
-        RejectionCode.TOO_LARGE,
     )
 
 
@@ -623,22 +581,34 @@ def _read_fields(
 
 
 class _LayoutCombos:
-    """Shown text → item value of the layout's combo boxes, built on first use."""
+    """Shown text → item value of the layout's choices and ratings, built on first use.
+
+    What a combo box shows maps back to its item's value, and a radio group
+    whose ``/Opt`` a viewer dropped still has the layout's export values.
+    """
 
     def __init__(self, layout: FormLayout | None) -> None:
         self._layout = layout
-        self._by_field: dict[str, dict[str, str]] | None = None
+        self._by_field: dict[str, tuple[tuple[str, str], ...]] | None = None
 
-    def export(self, field_id: str, shown: str) -> str | None:
+    def _options(self, field_id: str) -> tuple[tuple[str, str], ...]:
+        """(value, text shown) of each option of the layout's field ``field_id``."""
         if self._layout is None:
-            return None
+            return ()
         if self._by_field is None:
             self._by_field = {
-                item.id: {display: value for value, display in combo_options(item)}
+                item.id: combo_options(item)
                 for item in self._layout.fields
                 if item.type in ("rating", "choice")
             }
-        return self._by_field.get(field_id, {}).get(shown)
+        return self._by_field.get(field_id, ())
+
+    def export(self, field_id: str, shown: str) -> str | None:
+        return next((value for value, text in self._options(field_id) if text == shown), None)
+
+    def exports(self, field_id: str) -> list[str]:
+        """The export values of a choice or rating's options, in the order of its widgets."""
+        return [value for value, _ in self._options(field_id)]
 
 
 def _value(terminal: _Terminal, combos: _LayoutCombos) -> str | bool | None:
@@ -647,11 +617,11 @@ def _value(terminal: _Terminal, combos: _LayoutCombos) -> str | bool | None:
     if terminal.kind == "Btn":
         if terminal.flags & _FF_PUSHBUTTON:
             return None
+        if terminal.flags & _FF_RADIO:
+            return _radio(terminal, raw, combos)
         states = [_state(raw)] if raw is not None else []
         states += [_state(w["/AS"]) for w in terminal.widgets if "/AS" in w]
         on = [state for state in states if state not in (None, "", _OFF)]
-        if terminal.flags & _FF_RADIO:
-            return on[0] if on else None
         return bool(on)  # a box is always reported, ticked or not, as the Word reader does
     if terminal.kind == "Tx":
         return _nonempty(_field_text(raw))
@@ -660,6 +630,57 @@ def _value(terminal: _Terminal, combos: _LayoutCombos) -> str | bool | None:
         chosen = [_choice(terminal, _field_text(item), combos) for item in shown]
         return _nonempty("\n".join(text for text in chosen if text))
     return None  # signature fields and unknown types hold no answer
+
+
+def _radio(terminal: _Terminal, raw: object, combos: _LayoutCombos) -> str | None:
+    """The export value of the option ticked in a radio group, ``None`` when none is.
+
+    The widget shown ticked wins: its position in ``/Kids`` is its option's
+    in ``/Opt`` (some viewers tick a box and leave ``/V`` as it was). Else
+    ``/V`` names the state, which ``contract.radio_value`` maps to its value
+    (a position for our forms and pdftk; pypdf stores "/1" as a string) —
+    unless it is a string holding one of the values itself: pypdf, given a
+    value that is no state, stores it as it is and ticks no box.
+    """
+    exports = _exports(terminal) or combos.exports(terminal.name)
+    stored = _state(raw)
+    if isinstance(raw, String) and stored is not None and not stored.startswith("/"):
+        given = stored if stored in exports else combos.export(terminal.name, stored)
+    else:
+        given = None
+    if stored is not None:
+        stored = stored.removeprefix("/")
+    ticked: list[tuple[int, str]] = []
+    for index, widget in enumerate(terminal.widgets):
+        state = _state(widget["/AS"]) if "/AS" in widget else None
+        if state and state != _OFF:
+            ticked.append((index, state))
+    if ticked and len(terminal.widgets) == len(exports):
+        # Several boxes ticked (widgets sharing a state tick in unison): /V says which.
+        index = next((i for i, state in ticked if state == stored), ticked[0][0])
+        return exports[index]
+    if given is not None and not ticked:
+        return given
+    for state in (stored, *(state for _, state in ticked)):
+        if state and state != _OFF:
+            return radio_value(state, exports)
+    return None
+
+
+def _exports(terminal: _Terminal) -> list[str]:
+    """The export values of a radio group's ``/Opt``, in the order of its widgets."""
+    options = terminal.node["/Opt"] if "/Opt" in terminal.keys else None
+    if not isinstance(options, Array):
+        return []
+    exports = []
+    for index, item in enumerate(options):
+        if index >= _MAX_OPTIONS:
+            break
+        text = _text(item[0] if isinstance(item, Array) and len(item) == 2 else item)
+        if text is None:
+            raise _Unreadable
+        exports.append(text)
+    return exports
 
 
 def _state(value: object) -> str | None:
@@ -721,15 +742,6 @@ def _choice(terminal: _Terminal, shown: str | None, combos: _LayoutCombos) -> st
 
 
 @dataclass(frozen=True)
-class _Code:
-    """One of our QR codes found on a page of the file."""
-
-    reference: str
-    page: int | None  # the form's page it names; None for a Word form's code
-    pages: int | None
-
-
-@dataclass(frozen=True)
 class _Paper:
     reference: str
     pages: tuple[int, ...]
@@ -752,311 +764,28 @@ class _Paper:
 
 def _paper(data: bytes, name: str, contents: _Contents) -> _Paper:
     """The one form a paper scan holds, from the QR codes of its pages."""
-    if contents.declared_pages > MAX_PAGES:  # refused before pdfium loads a hostile page tree
-        raise _too_many_pages(name, contents.declared_pages)
-    try:
-        scan = _scan(data)
-    except _TooManyPages as exc:
-        raise _too_many_pages(name, exc.pages) from exc
-    except (_PagesUnreadable, pdfium.PdfiumError) as exc:
-        raise _corrupt(name) from exc
-    codes = [code for page in scan.codes for code in page]
-    references = sorted({code.reference for code in codes})
-    if not references:
-        if scan.skipped:
-            raise _too_heavy(name, scan.skipped, len(scan.codes))
+    pages = _scanned(data, name)
+    result = group_forms(pages)
+    if not result.forms:
+        if result.unread:
+            raise _too_heavy(name, len(result.unread), result.page_total)
         raise _not_a_form(name, contents.field_count > 0)
-    if len(references) > 1:
-        raise _several_forms(name, references)
-    numbered = [(code.page, code.pages) for code in codes if code.page and code.pages]
+    if len(result.forms) > 1:
+        raise _several_forms(name, sorted(form.reference for form in result.forms))
+    (form,) = result.forms
     return _Paper(
-        reference=references[0],
-        pages=tuple(sorted({page for page, _ in numbered})),
-        page_count=max((pages for _, pages in numbered), default=None),
-        pages_read=sum(1 for page in scan.codes if page),
+        reference=form.reference,
+        pages=tuple(form.file_pages) if form.page_count is not None else (),
+        page_count=form.page_count,
+        pages_read=sum(1 for page in pages if page.reference is not None),
     )
 
 
-class _TooManyPages(Exception):
-    def __init__(self, pages: int) -> None:
-        super().__init__(pages)
-        self.pages = pages
-
-
-class _PagesUnreadable(Exception):
-    """qpdf and pdfium do not see the same pages: the file is not read as a scan."""
-
-
-class _TooHeavy(Exception):
-    """A page whose drawing could not be bounded: it is not rendered."""
-
-
-@dataclass(frozen=True)
-class _Scan:
-    codes: tuple[tuple[_Code, ...], ...]  # our codes, page by page
-    skipped: int  # pages not rendered: too heavy, or past the time budget
-
-
 @lru_cache(maxsize=1)
-def _scan(data: bytes) -> _Scan:
-    """Our QR codes on each page of ``data``, each page rendered at most once.
+def _scanned(data: bytes, name: str) -> tuple[ScanPage, ...]:
+    """Each page's code, the pages rendered once and their pixels dropped as they come.
 
     Cached for the last file: the inbox identifies a scan, then extracts it,
     and rendering is by far the slowest step of either.
     """
-    document = pdfium.PdfDocument(data)
-    try:
-        pages = len(document)
-        if pages > MAX_PAGES:
-            raise _TooManyPages(pages)
-        bounded = _bounded_pages(data)
-        if len(bounded) != pages:
-            raise _PagesUnreadable(f"qpdf sees {len(bounded)} pages, pdfium {pages}")
-        deadline = time.monotonic() + SCAN_SECONDS
-        found: list[tuple[_Code, ...]] = []
-        skipped = 0
-        for index, bounded_page in enumerate(bounded):
-            codes = _codes_on_page(document, index, deadline) if bounded_page else None
-            if codes is None:
-                skipped += 1
-            found.append(codes or ())
-        return _Scan(tuple(found), skipped)
-    finally:
-        document.close()
-
-
-def _codes_on_page(
-    document: pdfium.PdfDocument, index: int, deadline: float
-) -> tuple[_Code, ...] | None:
-    """Our codes on one page, rendered once; ``None`` when the time budget ran out."""
-    if time.monotonic() > deadline:
-        return None
-    page = document[index]
-    try:
-        width, height = page.get_size()
-        if not (width > 0 and height > 0):
-            return ()
-        scale = min(
-            SCAN_DPI / 72,
-            _MAX_SIDE_PX / max(width, height),
-            (_MAX_PIXELS / (width * height)) ** 0.5,
-        )
-        bitmap = _render(
-            page, max(1, round(width * scale)), max(1, round(height * scale)), deadline
-        )
-        if bitmap is None:
-            return None
-        try:
-            barcodes = zxingcpp.read_barcodes(bitmap.to_pil(), formats=_QR_FORMATS)
-        finally:
-            bitmap.close()
-        return tuple(code for code in map(_parse, (b.text for b in barcodes)) if code)
-    finally:
-        page.close()
-
-
-# pdfium asks this between drawing operations whether to pause; pausing past the
-# deadline, the rendering is then abandoned.
-_PAUSE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(pdfium_c.IFSDK_PAUSE))
-
-
-def _render(
-    page: pdfium.PdfPage, width: int, height: int, deadline: float
-) -> pdfium.PdfBitmap | None:
-    """The page in shades of grey, or ``None`` when drawing it outlasted ``deadline``.
-
-    pdfium's progressive rendering, so that a page slow to draw (a few MB of
-    curves can take a minute) is abandoned at the deadline.
-    """
-    bitmap = pdfium.PdfBitmap.new_native(
-        width, height, pdfium_c.FPDFBitmap_Gray, rev_byteorder=False
-    )
-    pdfium_c.FPDFBitmap_FillRect(bitmap.raw, 0, 0, width, height, 0xFFFFFFFF)
-    pause = pdfium_c.IFSDK_PAUSE(version=1)
-    pause.NeedToPauseNow = _PAUSE(lambda _: int(time.monotonic() > deadline))
-    flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_GRAYSCALE
-    status = pdfium_c.FPDF_RenderPageBitmap_Start(
-        bitmap.raw, page.raw, 0, 0, width, height, 0, flags, ctypes.byref(pause)
-    )
-    while status == pdfium_c.FPDF_RENDER_TOBECONTINUED and time.monotonic() <= deadline:
-        status = pdfium_c.FPDF_RenderPage_Continue(page.raw, ctypes.byref(pause))
-    pdfium_c.FPDF_RenderPage_Close(page.raw)
-    if status != pdfium_c.FPDF_RENDER_DONE:
-        bitmap.close()
-        return None
-    return bitmap
-
-
-def _parse(payload: str) -> _Code | None:
-    """Our code's text as reference and page, ``None`` for another QR code."""
-    payload = payload.strip()
-    match = _PAGE_PAYLOAD.fullmatch(payload)
-    if match is not None:
-        page, pages = int(match["page"]), int(match["pages"])
-        if 1 <= page <= pages:
-            return _Code(match["reference"], page, pages)
-        return None
-    if _BARE_PAYLOAD.fullmatch(payload):
-        return _Code(payload, None, None)
-    return None
-
-
-# --------------------------------------------------------------------------- page cost
-
-
-def _bounded_pages(data: bytes) -> list[bool]:
-    """For each page (at most ``MAX_PAGES`` + 1), whether its cost to render is bounded."""
-    with _source(data) as (source, mode):
-        try:
-            pdf = pikepdf.open(source, inherit_page_attributes=False, access_mode=mode)
-        except pikepdf.PdfError as exc:
-            raise _PagesUnreadable(str(exc)) from exc
-        with pdf:
-            try:
-                return [_PageCost().bounded(page, resources) for page, resources in _pages(pdf)]
-            except pikepdf.PdfError as exc:
-                raise _PagesUnreadable(str(exc)) from exc
-
-
-def _pages(pdf: Pdf) -> list[tuple[Dictionary, object]]:
-    """The page dictionaries in order, with the resources each inherits.
-
-    Walked here rather than by qpdf's page list, which would copy a page
-    listed a million times: at most ``MAX_PAGES`` + 1 pages are collected.
-    """
-    root = pdf.trailer.get("/Root")
-    top = root.get("/Pages") if isinstance(root, Dictionary) else None
-    if not isinstance(top, Dictionary):
-        return []
-    found: list[tuple[Dictionary, object]] = []
-    seen: set[tuple[int, int]] = set()
-    stack: list[tuple[Dictionary, object, int]] = [(top, None, 0)]
-    while stack and len(found) <= MAX_PAGES:
-        node, resources, depth = stack.pop()
-        if len(seen) > _MAX_PAGE_NODES or depth > MAX_FIELD_DEPTH or node.objgen in seen:
-            raise _PagesUnreadable("page tree too large or looping")
-        if node.objgen != (0, 0):
-            seen.add(node.objgen)
-        if "/Resources" in node:
-            resources = node["/Resources"]
-        kids = node.get("/Kids")
-        if isinstance(kids, Array):
-            if len(kids) > _MAX_PAGE_NODES:
-                raise _PagesUnreadable("page tree too large")
-            items = [kid for kid in kids if isinstance(kid, Dictionary)]
-            stack.extend((kid, resources, depth + 1) for kid in reversed(items))
-        else:
-            found.append((node, resources))
-    return found
-
-
-class _PageCost:
-    """What pdfium would parse and decode to draw one page, measured without drawing it.
-
-    Drawing: the decoded bytes of the page's content, plus each form XObject
-    as many times as a ``Do`` may draw it (the heaviest form of the resources
-    for every ``Do``: an upper bound), plus the annotations' appearances.
-    Images: the pixels of every image drawn. Counted on the streams qpdf
-    decodes with a bound; nothing here decides what the page shows.
-    """
-
-    def __init__(self) -> None:
-        self._forms: dict[tuple[int, int], int] = {}
-        self._open: set[tuple[int, int]] = set()
-        self._images: set[tuple[int, int]] = set()
-        self._pixels = 0
-
-    def bounded(self, page: Dictionary, resources: object) -> bool:
-        try:
-            drawing = self._contents(page.get("/Contents"), resources)
-            annotations = page.get("/Annots")
-            if isinstance(annotations, Array):
-                if len(annotations) > _MAX_ANNOTATIONS:
-                    return False
-                for annotation in annotations:
-                    if isinstance(annotation, Dictionary):
-                        drawing += self._appearance(annotation)
-                        self._check(drawing)
-        except _TooHeavy:
-            return False
-        return True
-
-    def _check(self, drawing: int) -> None:
-        if drawing > MAX_PAGE_DRAWING or self._pixels > MAX_PAGE_IMAGE_PIXELS:
-            raise _TooHeavy
-
-    def _contents(self, contents: object, resources: object) -> int:
-        streams = list(contents) if isinstance(contents, Array) else [contents]
-        if len(streams) > _MAX_XOBJECTS:
-            raise _TooHeavy
-        drawing = 0
-        for stream in streams:
-            if isinstance(stream, Stream):
-                drawing += self._drawing(stream, resources, 0)
-                self._check(drawing)
-        return drawing
-
-    def _appearance(self, annotation: Dictionary) -> int:
-        appearances = annotation.get("/AP")
-        normal = appearances.get("/N") if isinstance(appearances, Dictionary) else None
-        if isinstance(normal, Stream):
-            return self._form(normal, 0)
-        if isinstance(normal, Dictionary):  # one appearance a state (a check box)
-            if len(normal) > 16:
-                raise _TooHeavy
-            states = [self._form(s, 0) for s in normal.values() if isinstance(s, Stream)]
-            return max(states, default=0)
-        return 0
-
-    def _drawing(self, stream: Stream, resources: object, depth: int) -> int:
-        data = _decoded(stream, MAX_PAGE_DRAWING)
-        if data is None:
-            raise _TooHeavy  # a filter whose output cannot be bounded
-        drawing = len(data)
-        self._check(drawing)
-        uses = sum(1 for _ in _DO.finditer(data))
-        if uses:
-            drawing += uses * self._heaviest(resources, depth)
-        self._check(drawing)
-        return drawing
-
-    def _heaviest(self, resources: object, depth: int) -> int:
-        """The heaviest form XObject of ``resources``; their images counted on the way."""
-        xobjects = resources.get("/XObject") if isinstance(resources, Dictionary) else None
-        if not isinstance(xobjects, Dictionary):
-            return 0
-        if len(xobjects) > _MAX_XOBJECTS:
-            raise _TooHeavy
-        heaviest = 0
-        for key in xobjects.keys():  # noqa: SIM118 (items() decodes every name, and may fail)
-            xobject = xobjects[key]
-            if not isinstance(xobject, Stream):
-                continue
-            subtype = xobject.get("/Subtype")
-            if subtype == Name.Form:
-                heaviest = max(heaviest, self._form(xobject, depth + 1))
-            elif subtype == Name.Image:
-                self._image(xobject)
-        return heaviest
-
-    def _form(self, form: Stream, depth: int) -> int:
-        key = form.objgen
-        if key in self._forms:
-            return self._forms[key]
-        if key in self._open or depth > _MAX_FORM_DEPTH:
-            raise _TooHeavy  # a form drawing itself
-        self._open.add(key)
-        weight = self._drawing(form, form.get("/Resources"), depth)
-        self._open.discard(key)
-        self._forms[key] = weight
-        return weight
-
-    def _image(self, image: Stream) -> None:
-        if image.objgen in self._images:
-            return
-        self._images.add(image.objgen)
-        width: object = image.get("/Width")  # ints, whatever pikepdf's hints say
-        height: object = image.get("/Height")
-        if isinstance(width, int) and isinstance(height, int):
-            self._pixels += max(width, 0) * max(height, 0)
-        self._check(0)
+    return tuple(page.without_image() for page in iter_pages(data, name, "pdf", dpi=SCAN_DPI))

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from PIL import Image
+
 from entretien_forms.errors import RejectedFile, RejectionCode
 
 Format = Literal["docx", "pdf", "odt", "doc", "image"]
@@ -51,6 +53,15 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _PDF_MAGIC = b"%PDF-"
 # What scanners and phones in "scan" mode write: JPEG, PNG, TIFF (both byte orders).
 _IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
+# Pillow's names for them: no other format is ever opened (``inbox/scan.py`` reads them).
+IMAGE_FORMATS = ("JPEG", "PNG", "TIFF")
+# An A3 page scanned at 600 dpi has 70 million pixels; an image declaring more is not
+# a scanned page (a blank PNG of 30,000 × 30,000 pixels weighs 1 MB and decodes into
+# 900 MB). Below Pillow's own warning threshold (``Image.MAX_IMAGE_PIXELS``, 89 million).
+MAX_IMAGE_PIXELS = 80_000_000
+# A TIFF's frames whose headers are weighed (a few µs each); the scan reader checks
+# every frame again before decoding it.
+_IMAGE_FRAMES_WEIGHED = 1_000
 # ISO 32000-1 §7.5.2 and Acrobat: the header may follow up to 1,024 bytes of junk.
 _PDF_HEADER_WINDOW = 1024
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -186,7 +197,7 @@ def examine(data: bytes, name: str) -> Sniffed:
             RejectionCode.UNSUPPORTED_FORMAT,
         )
     if data.startswith(_IMAGE_MAGICS):
-        return Sniffed("image", len(data))
+        return _image(data, name)
     if _PDF_MAGIC in data[:_PDF_HEADER_WINDOW]:
         return Sniffed("pdf", len(data))
     raise RejectedFile(
@@ -194,6 +205,53 @@ def examine(data: bytes, name: str) -> Sniffed:
         "Déposez dans inbox/ uniquement les formulaires d'entretien remplis (.docx ou .pdf).",
         RejectionCode.WRONG_TYPE,
     )
+
+
+def too_many_pixels(
+    shown: str, width: int | None = None, height: int | None = None
+) -> RejectedFile:
+    """An image declaring more pixels than any scanned page; ``shown`` is the file as named."""
+    most = MAX_IMAGE_PIXELS // 1_000_000
+    if width is None or height is None:
+        size = f"plus de {most} millions de pixels"
+    else:
+        size = f"{width} × {height} pixels, soit {round(width * height / 1_000_000)} millions"
+    return RejectedFile(
+        f"{shown} est une image démesurée ({size}) : une page scannée en compte au plus "
+        f"{most} millions (format A3 à 600 ppp), c'est un fichier piégé ou mal enregistré.",
+        "Scannez de nouveau le formulaire en 200 à 300 ppp (dpi), en noir et blanc ou en "
+        "niveaux de gris, puis déposez ce scan.",
+        RejectionCode.TOO_LARGE,
+    )
+
+
+def _image(data: bytes, name: str) -> Sniffed:
+    """A scanned image, weighed from its header: the pixels its largest frame decodes into.
+
+    Pillow reads the size from the header without decoding anything; a size
+    beyond any scanned page is refused here, before a worker decodes it. A
+    header Pillow cannot read is left to the scan reader, which says why.
+    """
+    weight = len(data)
+    try:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+            for frame in range(_IMAGE_FRAMES_WEIGHED):
+                if frame:
+                    image.seek(frame)
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise too_many_pixels(name, width, height)
+                # The frame decoded, then its grey copy (``scan.py``).
+                weight = max(weight, width * height * (len(image.getbands()) + 1))
+                if image.format != "TIFF":
+                    break
+    except RejectedFile:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise too_many_pixels(name) from exc
+    except Exception:  # Pillow's parsing errors have no common class
+        pass  # the frames weighed so far; the scan reader refuses a damaged image
+    return Sniffed("image", weight)
 
 
 def _damaged(name: str, why: str) -> RejectedFile:

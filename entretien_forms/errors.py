@@ -32,6 +32,18 @@ class UnreadableFileError(RosterError):
     """The file is not in a format we read, or is corrupt, encrypted or too large."""
 
 
+class UnsafeXmlError(UnreadableFileError, ValueError):
+    """A workbook part declares a DTD or an entity, which a spreadsheet never needs."""
+
+
+class WorkbookPartTooLargeError(UnreadableFileError):
+    """A workbook part or sheet is beyond the size limits (French message, no file name)."""
+
+
+class CellValueError(EntretienError, ValueError):
+    """A roster cell cannot be read as its field's type (French message, no row or column)."""
+
+
 class StoreError(EntretienError):
     """The workspace database cannot be opened or is from a newer version."""
 

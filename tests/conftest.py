@@ -1,7 +1,10 @@
 """Shared test fixtures.
 
 Roster files are built in code, in ``tmp_path``: ``write_csv`` and ``write_xlsx``
-return a function that writes one file and gives back its path.
+return a function that writes one file and gives back its path. ``store`` and
+``workspace`` give an empty database and a new workspace; a test file whose
+tests share a populated one defines its own fixture of the same name. The
+states themselves are built by the plain functions of ``factories.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import io
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import openpyxl
 import pytest
+from factories import STORE_PATH
+
+from entretien_forms.store import Store
+from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
 Rows = Iterable[Sequence[object]]
 
@@ -54,6 +61,20 @@ def _xlsx(
         workbook.worksheets[0].merge_cells(ref)
     workbook.save(path)
     return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty database (schema migrated, nothing imported), open for the test."""
+    with Store.open(tmp_path / STORE_PATH) as opened:
+        yield opened
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A new workspace in ``tmp_path / "ws"``: settings, form definitions, folders, no roster."""
+    init_workspace(tmp_path / "ws")
+    return open_workspace(tmp_path / "ws")
 
 
 @pytest.fixture

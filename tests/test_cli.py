@@ -33,7 +33,8 @@ def roster_csv(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace_root(tmp_path: Path) -> Path:
+    """A workspace made by « entretien init », as the path the CLI is given."""
     root = tmp_path / "espace"
     assert run("init", str(root)).exit_code == 0
     return root
@@ -112,47 +113,51 @@ def test_import_outside_a_workspace_says_how_to_create_one(
     assert "entretien init" in result.output
 
 
-def test_import_stores_valid_rows_and_reports_errors(roster_csv: Path, workspace: Path) -> None:
-    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+def test_import_stores_valid_rows_and_reports_errors(
+    roster_csv: Path, workspace_root: Path
+) -> None:
+    result = run("-w", str(workspace_root), "roster", "import", str(roster_csv))
     assert result.exit_code == 1  # one row had an error
     assert "Import enregistré : 1 nouveau salarié" in result.output
-    with Store.open(open_workspace(workspace).database_path) as store:
+    with Store.open(open_workspace(workspace_root).database_path) as store:
         assert [e.matricule for e in store.current_employees()] == ["1"]
 
 
-def test_workspace_from_environment_variable(roster_csv: Path, workspace: Path) -> None:
-    result = run("roster", "import", str(roster_csv), env={"ENTRETIEN_WORKSPACE": str(workspace)})
+def test_workspace_from_environment_variable(roster_csv: Path, workspace_root: Path) -> None:
+    result = run(
+        "roster", "import", str(roster_csv), env={"ENTRETIEN_WORKSPACE": str(workspace_root)}
+    )
     assert "Import enregistré" in result.output
 
 
-def test_init_twice_says_what_it_kept(workspace: Path) -> None:
-    config = workspace / "entretien.toml"
+def test_init_twice_says_what_it_kept(workspace_root: Path) -> None:
+    config = workspace_root / "entretien.toml"
     config.write_text(config.read_text().replace("effectif = 0", "effectif = 55"))
-    result = run("init", str(workspace))
+    result = run("init", str(workspace_root))
     assert result.exit_code == 0
     assert "conservé  entretien.toml (modifié par vous, non écrasé)" in result.output
 
 
-def test_config_error_is_french_without_traceback(workspace: Path, roster_csv: Path) -> None:
-    (workspace / "entretien.toml").write_text("[entreprise]\neffectif = 'x'\n")
-    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+def test_config_error_is_french_without_traceback(workspace_root: Path, roster_csv: Path) -> None:
+    (workspace_root / "entretien.toml").write_text("[entreprise]\neffectif = 'x'\n")
+    result = run("-w", str(workspace_root), "roster", "import", str(roster_csv))
     assert result.exit_code == 1
     assert result.output.startswith("Erreur : entretien.toml, [entreprise] effectif")
     assert "Traceback" not in result.output
 
 
 def test_unexpected_failure_writes_a_log_not_a_traceback(
-    workspace: Path, roster_csv: Path, monkeypatch: pytest.MonkeyPatch
+    workspace_root: Path, roster_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug interne")
 
     monkeypatch.setattr("entretien_forms.roster.importing.read_roster", boom)
-    result = run("-w", str(workspace), "roster", "import", str(roster_csv))
+    result = run("-w", str(workspace_root), "roster", "import", str(roster_csv))
     assert result.exit_code == 1
     assert "Erreur inattendue" in result.output
     assert "Traceback" not in result.output
-    logs = list((workspace / ".entretien" / "logs").glob("*.log"))
+    logs = list((workspace_root / ".entretien" / "logs").glob("*.log"))
     assert len(logs) == 1
     assert "RuntimeError: bug interne" in logs[0].read_text()
 

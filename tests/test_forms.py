@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import TODAY
 
 from entretien_forms.config import Settings
 from entretien_forms.errors import FormDefinitionError, UnknownFormError
@@ -23,7 +24,6 @@ from entretien_forms.forms.prefill import prefill_scope
 from entretien_forms.roster import Employee
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 
 MINIMAL = """

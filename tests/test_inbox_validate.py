@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from factories import TODAY
 
 from entretien_forms.forms.model import Field, FormLayout, Section
 from entretien_forms.inbox.model import RawAnswer
 from entretien_forms.inbox.validate import validate_answers
 from entretien_forms.store import StoredAnswer
 
-TODAY = date(2026, 11, 26)
 LAYOUT = FormLayout(
     form_id="test",
     title="Test",

@@ -8,7 +8,7 @@ kept as the signed copy of the return, not replace its answers.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +16,15 @@ import openpyxl
 import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
+from factories import issue_for_everyone, workspace_with_roster
 
 from entretien_forms.cli import cli
-from entretien_forms.forms import load_catalog
-from entretien_forms.generate import GenerationRequest, issue_forms, plan_generation
 from entretien_forms.inbox.export import export_records
 from entretien_forms.inbox.ingest import ingest_paths
-from entretien_forms.roster import read_roster
 from entretien_forms.sample.returns import fill_docx, fill_pdf
 from entretien_forms.store import Store
-from entretien_forms.workspace import Workspace, init_workspace, open_workspace
+from entretien_forms.workspace import Workspace
 
-TODAY = date(2026, 11, 26)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable\n"
     "M1;Martin;Claire;01/02/2012;Directrice commerciale;Ventes;\n"
@@ -38,17 +35,9 @@ FILLED = {"entretien.date": "12/12/2026", "formations.1.theme": "Négociation av
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    init_workspace(tmp_path / "ws")
-    workspace = open_workspace(tmp_path / "ws")
-    roster_file = tmp_path / "salaries.csv"
-    roster_file.write_text(ROSTER, encoding="utf-8")
-    roster = read_roster(roster_file, today=TODAY)
-    with Store.open(workspace.database_path) as store:
-        store.import_roster(roster, sha256="x", now=datetime(2026, 11, 26, 8))
-        request = GenerationRequest(kind="annuel", campaign="2026", today=TODAY)
-        catalog = load_catalog(workspace.templates_dir)
-        plan = plan_generation(workspace, store.current_employees(), catalog, store, request)
-        issue_forms(workspace, plan, store, now=datetime(2026, 11, 26, 9))
+    """Claire and her team member Éloïse imported, their annual forms issued (Word, PDF)."""
+    workspace = workspace_with_roster(tmp_path, ROSTER)
+    issue_for_everyone(workspace, "annuel")
     return workspace
 
 

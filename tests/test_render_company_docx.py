@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
+from factories import TODAY
 from lxml import etree
 
 from entretien_forms.errors import FormDefinitionError
@@ -25,7 +25,6 @@ from entretien_forms.render.company_docx import CompanyDocxTemplate
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 NSDECLS = f'xmlns:w="{parts.NS_W}" xmlns:w14="{parts.NS_W14}"'
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 LAYOUT: FormLayout = load_catalog(None).get("entretien-annuel").layout("commercial", CONTEXT)
 IDENTITY = Identity(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from factories import TODAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -49,7 +50,6 @@ NS = {
     "wp": parts.NS_WP,
     "pic": parts.NS_PIC,
 }
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from factories import STORE_PATH, TODAY, issued_form, return_of
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
@@ -45,9 +46,8 @@ from entretien_forms.reports.sheets import (
 )
 from entretien_forms.roster import read_roster
 from entretien_forms.rules import Absence, Interview, Training
-from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
+from entretien_forms.store import IssuedForm, Store, StoredAnswer
 
-TODAY = date(2026, 11, 26)
 CAMPAIGN = "Automne 2026"
 HOSTILE = '=HYPERLINK("http://evil.example","clic")'
 SETTINGS = Settings(company=CompanySettings(name="Atelier Durand", headcount=60))
@@ -90,38 +90,12 @@ HISTORY = (HistoryRecord("1", Interview(date(2016, 2, 1)), 2, "EP"),)
 
 def _issued(reference: str, matricule: str, kind: str, campaign: str = CAMPAIGN) -> IssuedForm:
     stem = {"4": "Petit-Zoe-4-professionnel"}.get(matricule, f"form-{matricule}-{kind}")
-    return IssuedForm(
-        reference=reference,
-        matricule=matricule,
-        form_id=f"entretien-{kind}",
-        kind=kind,
+    return issued_form(
+        reference,
+        matricule,
+        kind,
         campaign=campaign,
-        form_version="2026.1",
-        grid=None,
-        signature="sig",
-        issued_at=datetime(2026, 10, 1, 9, 0),
         docx_path=f"automne-2026/Claire-Martin/{stem}.docx",
-    )
-
-
-def _submission(
-    form: IssuedForm, sha: str, received: datetime, *, paper: bool = False
-) -> Submission:
-    return Submission(
-        reference=form.reference,
-        matricule=form.matricule,
-        form_id=form.form_id,
-        kind=form.kind,
-        campaign=form.campaign,
-        form_version=form.form_version,
-        received_at=received,
-        source_file=f"{form.reference}.{'pdf' if paper else 'docx'}",
-        sha256=sha,
-        format="pdf" if paper else "docx",
-        producer=None,
-        paper=paper,
-        warnings=(),
-        archive_path=f"archive/{form.reference}",
     )
 
 
@@ -130,7 +104,7 @@ def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
     """The company above: roster imported, forms issued, returned and rejected."""
     roster = read_roster(write_csv("salaries.csv", ROSTER), today=TODAY)
     assert roster.problems == ()
-    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
+    with Store.open(tmp_path / STORE_PATH) as opened:
         opened.import_roster(roster, sha256="x", now=datetime(2026, 9, 1))
         spring = _issued("EP-PRINTEMPS2025-00001", "2", "professionnel", "Printemps 2025")
         current = {
@@ -149,7 +123,7 @@ def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
         }
         opened.record_issued([spring, *current.values()])
         opened.record_submission(
-            _submission(spring, "a", datetime(2025, 2, 14, 10)),
+            return_of(spring, "a", datetime(2025, 2, 14, 10)),
             [
                 StoredAnswer("entretien.date", "2025-02-10", "control"),
                 StoredAnswer("entretien.occasion", "Première année après l'embauche", "control"),
@@ -157,12 +131,12 @@ def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
             now=datetime(2025, 2, 14, 10),
         )
         opened.record_submission(
-            _submission(current["3", "professionnel"], "b", datetime(2026, 11, 10, 8), paper=True),
+            return_of(current["3", "professionnel"], "b", datetime(2026, 11, 10, 8), paper=True),
             [],
             now=datetime(2026, 11, 10, 8),
         )
         opened.record_submission(
-            _submission(current["1", "annuel"], "c", datetime(2026, 11, 12, 8)),
+            return_of(current["1", "annuel"], "c", datetime(2026, 11, 12, 8)),
             [StoredAnswer("entretien.date", "2026-11-12", "control")],
             now=datetime(2026, 11, 12, 8),
         )

@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from factories import record_answers, submission
+
 from entretien_forms.reports.followed import followed_trainings
 from entretien_forms.rules import Training
-from entretien_forms.store import Store, StoredAnswer, Submission
+from entretien_forms.store import Store
 
 NOW = datetime(2026, 11, 26, 10)
 
 
 def _return(store: Store, reference: str, kind: str, answers: dict[str, object]) -> None:
-    store.record_submission(
-        Submission(reference, "S2", f"entretien-{kind}", kind, "2026", "1", NOW, f"{reference}.pdf",
-                   reference, "pdf", None, False, (), f"archive/{reference}.pdf"),
-        [StoredAnswer(k, v, "control") for k, v in answers.items()],  # type: ignore[arg-type]
-        now=NOW,
-    )  # fmt: skip
+    returned = submission(
+        reference,
+        "S2",
+        kind,
+        received_at=NOW,
+        sha256=reference,
+        form_version="1",
+        fmt="pdf",
+        archive_path=f"archive/{reference}.pdf",
+    )
+    record_answers(store, returned, answers)
 
 
 def test_followed_trainings_are_read_from_professional_returns(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from factories import STORE_PATH, issued_form, record_answers, submission
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
@@ -31,7 +32,7 @@ from entretien_forms.reports.plan import (
     write_plan_workbook,
 )
 from entretien_forms.roster import read_roster
-from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
+from entretien_forms.store import Store
 
 CAMPAIGN = "2026"
 TODAY = date(2027, 2, 10)
@@ -55,25 +56,17 @@ def record(
     kind: str = "annuel",
     campaign: str = CAMPAIGN,
 ) -> None:
-    form_id = "entretien-annuel" if kind == "annuel" else "entretien-professionnel"
-    submission = Submission(
-        reference=reference,
-        matricule=matricule,
-        form_id=form_id,
-        kind=kind,
+    returned = submission(
+        reference,
+        matricule,
+        kind,
         campaign=campaign,
-        form_version="2026.1",
         received_at=datetime(2026, 12, 20, 9),
-        source_file=f"{reference}.docx",
         sha256=f"sha-{next(_sha)}",
-        format="docx",
-        producer=None,
-        paper=False,
-        warnings=(),
+        form_id="entretien-annuel" if kind == "annuel" else "entretien-professionnel",
         archive_path=f"archive/{reference}.docx",
     )
-    stored = [StoredAnswer(k, v, "control_order") for k, v in answers.items()]
-    store.record_submission(submission, stored, now=datetime(2026, 12, 20, 9))
+    record_answers(store, returned, answers, source="control_order")
 
 
 def training_row(n: int, theme: str, priority: str = "", **cells: Any) -> dict[str, Any]:
@@ -94,7 +87,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """Four employees; returns for S2, S3 (annual and professional) and S4."""
     roster_file = tmp_path / "salaries.csv"
     roster_file.write_text(ROSTER, encoding="utf-8")
-    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
+    with Store.open(tmp_path / STORE_PATH) as opened:
         roster = read_roster(roster_file, today=date(2026, 11, 1))
         opened.import_roster(roster, sha256="x", now=datetime(2026, 11, 1, 8))
         record(
@@ -574,13 +567,11 @@ def test_matrix_grid_comes_from_the_ledger_when_known(store: Store, build: Build
     # Her manager rated only the skills common to every grid: they cannot tell hers.
     record(store, "M1", "EA-2026-00001", {"competences.communication.manager": 4})
     _, _, guessed = matrix(build())
-    issued = IssuedForm(
-        reference="EA-2026-00001",
-        matricule="M1",
-        form_id="entretien-annuel",
-        kind="annuel",
+    issued = issued_form(
+        "EA-2026-00001",
+        "M1",
+        "annuel",
         campaign=CAMPAIGN,
-        form_version="2026.1",
         grid="commercial",
         signature="x",
         issued_at=datetime(2026, 11, 2),
@@ -680,20 +671,16 @@ def test_requests_are_read_from_a_training_table_with_a_dotted_id() -> None:
     from entretien_forms.roster import Employee
 
     employee = Employee("S2", "Lefèvre", "Éloïse", date(2019, 3, 4), "Commerciale", 2)
-    submission = Submission(
-        reference="EA-2026-00001",
-        matricule="S2",
-        form_id="maison",
-        kind="annuel",
+    returned = submission(
+        "EA-2026-00001",
+        "S2",
+        "annuel",
         campaign=CAMPAIGN,
-        form_version="1",
         received_at=datetime(2026, 12, 20, 9),
-        source_file="x.docx",
         sha256="x",
-        format="docx",
-        producer=None,
-        paper=False,
-        warnings=(),
+        form_id="maison",
+        form_version="1",
+        source_file="x.docx",
         archive_path="archive/x.docx",
     )
     answers = {
@@ -706,7 +693,7 @@ def test_requests_are_read_from_a_training_table_with_a_dotted_id() -> None:
 
     requests = list(
         _requests(
-            submission,
+            returned,
             ("bilan.formations",),
             answers,
             employee,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import TODAY
 
 from entretien_forms.errors import RosterError
 from entretien_forms.reports.build import read_hr_sheets
@@ -27,7 +28,6 @@ from entretien_forms.roster import Problem
 from entretien_forms.rules import Absence, AbsenceKind, Interview, Occasion, Training
 from entretien_forms.workspace import init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 TRAINING_HEADER = [
     "Matricule",
     "Intitulé de la formation",

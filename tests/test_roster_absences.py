@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import REQUIRED_HEADER
 
 from entretien_forms.cli import cli
 from entretien_forms.config import LegalSettings
@@ -32,7 +33,6 @@ from entretien_forms.rules import Absence, EmployeeFacts, assess
 from entretien_forms.store import MIGRATIONS, Store
 
 TODAY = date(2026, 3, 16)
-HEADER = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
 ABSENCE_HEADER = ["Type d'absence", "Date de début d'absence", "Date de retour"]
 KNOWN = (
     "« congé de maternité », « congé d'adoption », « congé supplémentaire de naissance », "
@@ -65,10 +65,10 @@ def employee(matricule: str, row: int, absence: RosterAbsence | None = None) -> 
 
 @pytest.fixture
 def read_csv(write_csv: Callable[..., Path]) -> Callable[..., Roster]:
-    """``read_csv(rows, extra_header=ABSENCE_HEADER)``: HEADER + extra header + rows, read."""
+    """``read_csv(rows, extra_header=ABSENCE_HEADER)``: REQUIRED_HEADER + extra header + rows, read."""
 
     def read(rows: Sequence[Sequence[str]], extra_header: Sequence[str] = ABSENCE_HEADER) -> Roster:
-        path = write_csv("salaries.csv", [[*HEADER, *extra_header], *rows])
+        path = write_csv("salaries.csv", [[*REQUIRED_HEADER, *extra_header], *rows])
         return read_roster(path, today=TODAY)
 
     return read
@@ -115,7 +115,7 @@ def test_absence_cells_of_a_workbook(write_xlsx: Callable[..., Path]) -> None:
     path = write_xlsx(
         "salaries.xlsx",
         [
-            [*HEADER, *ABSENCE_HEADER],
+            [*REQUIRED_HEADER, *ABSENCE_HEADER],
             [1, "Roy", "Léa", datetime(2023, 1, 9), "Comptable", "Congé parental",
              datetime(2025, 9, 1), None],
             [2, "Roy", "Léa", datetime(2023, 1, 9), "Comptable", None, None, None],
@@ -302,7 +302,7 @@ def test_date_columns_without_type_column_warn_once_on_the_header(
 def test_roster_check_reports_absence_problems(tmp_path: Path) -> None:
     path = tmp_path / "salaries.csv"
     path.write_text(
-        ";".join([*HEADER, *ABSENCE_HEADER])
+        ";".join([*REQUIRED_HEADER, *ABSENCE_HEADER])
         + "\n1;Roy;Léa;09/01/2023;Comptable;Congé maternité;03/11/2025;02/10/2025"
         + "\n2;Roy;Marc;09/01/2023;Comptable;Arrêt maladie;;\n",
         encoding="utf-8",
@@ -344,12 +344,6 @@ def test_roster_check_reports_absence_problems(tmp_path: Path) -> None:
 
 
 # --- the store ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
-        yield opened
 
 
 def test_absence_survives_the_import(read_csv: Callable[..., Roster], store: Store) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from factories import REQUIRED_HEADER, TODAY
 
 from entretien_forms import roster as roster_package
 from entretien_forms.cli import cli
@@ -26,10 +27,8 @@ from entretien_forms.roster import _csv as csv_reader
 from entretien_forms.roster import _xlsx as xlsx_reader
 from entretien_forms.roster.tables import open_tables
 from entretien_forms.store import Store
-from entretien_forms.workspace import init_workspace, open_workspace
+from entretien_forms.workspace import Workspace
 
-TODAY = date(2026, 11, 26)
-HEADER = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -57,7 +56,7 @@ def _package(path: Path, sheet_data: str, *, before: str = "", shared: str | Non
 
 
 def _header_row() -> str:
-    cells = "".join(f"<c t='inlineStr'><is><t>{h}</t></is></c>" for h in HEADER)
+    cells = "".join(f"<c t='inlineStr'><is><t>{h}</t></is></c>" for h in REQUIRED_HEADER)
     return f"<row r='1'>{cells}</row>"
 
 
@@ -89,7 +88,7 @@ def test_a_million_error_file_keeps_the_first_problems_and_counts_the_rest(
 
 def test_problems_found_late_still_come_first_when_their_row_does() -> None:
     """The manager checks run after every row: the cap keeps the earliest rows anyway."""
-    header = roster_package._headers.read_header(1, HEADER)
+    header = roster_package._headers.read_header(1, REQUIRED_HEADER)
     kept = roster_package._Problems(header, limit=3)
     for row in (5, 6, 7, 8):
         kept.add(Problem(row, "Nom", "nom", "warning", "w"))
@@ -107,7 +106,11 @@ def test_an_error_beyond_the_cap_still_fails_the_check(write_csv: Callable[..., 
     ]
     path = write_csv(
         "salaries.csv",
-        [[*HEADER, "E-mail"], *warnings, ["9999", "Roy", "Léo", "31/02/2020", "Vendeur", ""]],
+        [
+            [*REQUIRED_HEADER, "E-mail"],
+            *warnings,
+            ["9999", "Roy", "Léo", "31/02/2020", "Vendeur", ""],
+        ],
     )
 
     roster = read_roster(path, today=TODAY)
@@ -120,7 +123,7 @@ def test_roster_check_says_how_many_problems_are_not_listed(
     write_csv: Callable[..., Path],
 ) -> None:
     rows = [[str(i), "", "Léa", "01/02/2020", "Vendeuse"] for i in range(1, 1_201)]
-    path = write_csv("salaries.csv", [HEADER, *rows])
+    path = write_csv("salaries.csv", [REQUIRED_HEADER, *rows])
 
     result = CliRunner().invoke(cli, ["roster", "check", str(path)])
 
@@ -193,7 +196,7 @@ def test_too_many_rows_are_refused_not_cut(
     monkeypatch.setattr(roster_package, "MAX_DATA_ROWS", 10)
     rows = [[str(i), "Roy", "Léa", "01/02/2020", "Vendeuse"] for i in range(1, 11)]
     rows += [[], ["11", "", "", "pas une date", ""]]  # a blank line does not count, this does
-    path = write_csv("salaries.csv", [HEADER, *rows])
+    path = write_csv("salaries.csv", [REQUIRED_HEADER, *rows])
 
     with pytest.raises(RosterError) as caught:
         read_roster(path, today=TODAY)
@@ -391,14 +394,12 @@ def test_rich_text_formulas_and_odd_cells_read_as_openpyxl_read_them(
 
 
 def test_import_file_reads_stores_and_reports(
-    tmp_path: Path, write_csv: Callable[..., Path]
+    workspace: Workspace, write_csv: Callable[..., Path]
 ) -> None:
-    init_workspace(tmp_path / "espace")
-    workspace = open_workspace(tmp_path / "espace")
     path = write_csv(
         "salaries.csv",
         [
-            HEADER,
+            REQUIRED_HEADER,
             ["1", "Roy", "Léa", "01/02/2020", "Vendeuse"],
             ["2", "Roy", "Léo", "31/02/2020", "Vendeur"],
         ],
@@ -421,7 +422,7 @@ def test_a_csv_longer_than_excel_allows_is_refused(
     """A million lines of "1" would take minutes to report; Excel holds 1,048,576 rows."""
     monkeypatch.setattr(csv_reader, "MAX_ROWS", 10)
     numbers = "".join(f"{i}\n" for i in range(2, lines + 1))
-    path = write_bytes("salaries.csv", (";".join(HEADER) + "\n" + numbers).encode())
+    path = write_bytes("salaries.csv", (";".join(REQUIRED_HEADER) + "\n" + numbers).encode())
 
     if lines == 10:
         assert read_roster(path, today=TODAY).error_count == 4 * 9

@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import ROSTER_DAY
 
 from entretien_forms.roster import Employee, Problem, read_roster
 from entretien_forms.roster.tables import open_tables
 
-TODAY = date(2025, 6, 15)
 HEADER = "Matricule;Nom;Prénom;Date d'entrée;Poste"
 ROWS = (
     "1;Noël;Hélène;01/02/2020;Comptable",
@@ -56,7 +56,7 @@ def test_utf8_header_over_cp1252_rows(write_bytes: Callable[[str, bytes], Path])
         "salaries.csv", _lines((HEADER, "utf-8"), *((row, "cp1252") for row in ROWS))
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES
     assert roster.columns["prenom"] == "Prénom"
@@ -69,7 +69,7 @@ def test_cp1252_header_over_utf8_rows(write_bytes: Callable[[str, bytes], Path])
         "salaries.csv", _lines((HEADER, "cp1252"), *((row, "utf-8") for row in ROWS))
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES
     assert roster.problems == (_other_encoding(1, CP1252, UTF8),)
@@ -83,7 +83,7 @@ def test_one_cp1252_row_among_utf8_rows_is_named(
         _lines((HEADER, "utf-8"), (ROWS[0], "utf-8"), (ROWS[1], "cp1252"), (ROWS[2], "utf-8")),
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES
     assert roster.problems == (_other_encoding(3, CP1252, UTF8),)
@@ -118,7 +118,7 @@ def test_bom_with_mixed_rows(
         ),
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees[:2] == EMPLOYEES[:2]
     assert roster.problems == tuple(_other_encoding(*e) for e in expected)
@@ -131,7 +131,7 @@ def test_bytes_in_neither_encoding_are_replaced_and_named(
     bad = b"4;Ma\x81rtin;L\xe9a;07/08/2023;Vendeuse\r\n"
     path = write_bytes("salaries.csv", _lines((HEADER, "utf-8"), (ROWS[0], "utf-8")) + bad)
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert [(e.nom, e.prenom) for e in roster.employees] == [
         ("Noël", "Hélène"),
@@ -156,7 +156,7 @@ def test_mojibake_is_repaired_and_named(write_bytes: Callable[[str, bytes], Path
         "salaries.csv", _lines((HEADER, "utf-8"), (mangled, "utf-8"), (ROWS[1], "utf-8"))
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES[:2]
     assert roster.problems == (
@@ -177,7 +177,7 @@ def test_mojibake_header_is_found(write_bytes: Callable[[str, bytes], Path]) -> 
         _lines((HEADER.encode("utf-8").decode("cp1252"), "utf-8"), (ROWS[0], "utf-8")),
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.columns["prenom"] == "Prénom"
     assert roster.employees == EMPLOYEES[:1]
@@ -199,7 +199,7 @@ def test_french_text_that_looks_like_mojibake_is_kept(
         "salaries.csv", _lines((HEADER + ";Service", "utf-8"), (ROWS[0] + f";{text}", "utf-8"))
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees[0].service == text.replace("\u00a0", " ")
     assert roster.problems == ()
@@ -212,7 +212,7 @@ def test_utf16(write_bytes: Callable[[str, bytes], Path], bom: bool) -> None:
     data = (codecs.BOM_UTF16_LE if bom else b"") + text.encode("utf-16-le")
     path = write_bytes("salaries.txt", data)
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.employees, roster.problems) == (EMPLOYEES, ())
 
@@ -225,7 +225,7 @@ def test_utf16_with_a_broken_character_is_read_with_a_warning(
     data = codecs.BOM_UTF16_LE + text.encode("utf-16-le") + b"\x00\xd8\r\x00\n\x00" + b"x"
     path = write_bytes("salaries.txt", data)
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES[:1]
     # (The two broken lines are also rows in error: their other cells are empty.)

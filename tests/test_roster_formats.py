@@ -7,10 +7,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import ROSTER_DAY
 
 from entretien_forms.roster import Employee, Problem, Roster, read_roster
-
-TODAY = date(2025, 6, 15)
 
 HEADER = [
     "Matricule",
@@ -93,7 +92,7 @@ def roster_xlsx(write_xlsx: Callable[..., Path]) -> Path:
 
 
 def test_xlsx_roster_is_read_whole(roster_xlsx: Path) -> None:
-    assert read_roster(roster_xlsx, today=TODAY) == Roster(
+    assert read_roster(roster_xlsx, today=ROSTER_DAY) == Roster(
         source=roster_xlsx,
         sheet="Salariés",
         header_row=1,
@@ -117,7 +116,7 @@ def test_xlsx_roster_is_read_whole(roster_xlsx: Path) -> None:
 def test_csv_encodings(write_csv: Callable[..., Path], encoding: str, sep: str) -> None:
     path = write_csv("salaries.csv", [HEADER, *CSV_ROWS], encoding=encoding, sep=sep)
 
-    assert read_roster(path, today=TODAY) == Roster(
+    assert read_roster(path, today=ROSTER_DAY) == Roster(
         source=path,
         sheet=None,
         header_row=1,
@@ -140,7 +139,7 @@ def test_cp1252_fixture_is_not_utf8(write_csv: Callable[..., Path]) -> None:
 def test_csv_separators(write_csv: Callable[..., Path], sep: str) -> None:
     path = write_csv("salaries.csv", [HEADER, *CSV_ROWS], sep=sep)
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == EMPLOYEES
     assert roster.problems == ()
@@ -150,7 +149,7 @@ def test_csv_separators(write_csv: Callable[..., Path], sep: str) -> None:
 def test_csv_line_endings(write_csv: Callable[..., Path], newline: str) -> None:
     path = write_csv("salaries.csv", [HEADER, *CSV_ROWS], newline=newline)
 
-    assert read_roster(path, today=TODAY).employees == EMPLOYEES
+    assert read_roster(path, today=ROSTER_DAY).employees == EMPLOYEES
 
 
 @pytest.mark.parametrize("sep", [";", ","])
@@ -182,7 +181,7 @@ def test_quoted_fields_hold_separators_and_line_breaks(
         sep=sep,
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == (
         Employee(
@@ -219,7 +218,7 @@ def test_quoted_fields_hold_separators_and_line_breaks(
 def test_csv_content_named_xlsx_is_read_as_csv(write_csv: Callable[..., Path]) -> None:
     path = write_csv("salaries.xlsx", [HEADER, *CSV_ROWS])
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.sheet, roster.employees, roster.problems) == (None, EMPLOYEES, ())
 
@@ -230,7 +229,7 @@ def test_xlsx_content_with_another_extension_is_read_as_xlsx(
 ) -> None:
     path = write_xlsx(name, [HEADER, *XLSX_ROWS])
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.sheet, roster.employees, roster.problems) == ("Salariés", EMPLOYEES, ())
 
@@ -254,7 +253,7 @@ def test_xlsx_float_cells_written_with_decimals(
         ),
     )
 
-    assert read_roster(path, today=TODAY).employees == (
+    assert read_roster(path, today=ROSTER_DAY).employees == (
         Employee(
             matricule="1042",
             nom="Roux",

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from factories import ROSTER_DAY, employee
 
 from entretien_forms.errors import RosterError
-from entretien_forms.roster import Employee, Problem, read_roster
+from entretien_forms.roster import Problem, read_roster
 from entretien_forms.roster.model import FIELDS
 from entretien_forms.roster.tables import SYNONYMS, loose_key, match_field
 from entretien_forms.text import fold
 
-TODAY = date(2025, 6, 15)
 REQUIRED = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
 EXPECTED_COLUMNS = (
     "colonnes obligatoires : Matricule, Nom, Prénom, Date d'entrée, Poste ; facultatives : "
@@ -23,17 +23,6 @@ EXPECTED_COLUMNS = (
     "Date dernier état des lieux, Date dernier entretien annuel, Type d'absence, "
     "Date de début d'absence, Date de retour, Date de fin d'absence"
 )
-
-
-def employee(matricule: str, row: int, **fields: object) -> Employee:
-    """An employee with the values most tests use for the required fields."""
-    values: dict[str, object] = {
-        "nom": "Roy",
-        "prenom": "Léa",
-        "date_entree": date(2020, 2, 1),
-        "poste": "Comptable",
-    }
-    return Employee(matricule=matricule, row=row, **{**values, **fields})  # type: ignore[arg-type]
 
 
 # --- where the header is --------------------------------------------------------
@@ -59,7 +48,7 @@ def titled_roster_xlsx(write_xlsx: Callable[..., Path]) -> Path:
 
 
 def test_header_under_title_rows_in_xlsx(titled_roster_xlsx: Path) -> None:
-    roster = read_roster(titled_roster_xlsx, today=TODAY)
+    roster = read_roster(titled_roster_xlsx, today=ROSTER_DAY)
 
     assert (roster.sheet, roster.header_row) == ("Salariés", 4)
     assert roster.employees == (
@@ -85,7 +74,7 @@ def test_header_under_title_lines_in_csv(write_csv: Callable[..., Path]) -> None
         ],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.header_row == 3
     assert roster.employees == (employee("7", 4),)
@@ -111,10 +100,10 @@ def test_header_is_searched_in_the_first_30_rows(
     )
 
     if found:
-        assert read_roster(path, today=TODAY).employees == (employee("7", 31),)
+        assert read_roster(path, today=ROSTER_DAY).employees == (employee("7", 31),)
     else:
         with pytest.raises(RosterError, match="aucune ligne d'en-tête reconnue"):
-            read_roster(path, today=TODAY)
+            read_roster(path, today=ROSTER_DAY)
 
 
 def test_roster_on_the_second_sheet(write_xlsx: Callable[..., Path]) -> None:
@@ -126,7 +115,7 @@ def test_roster_on_the_second_sheet(write_xlsx: Callable[..., Path]) -> None:
         ],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.sheet, roster.header_row, roster.employees) == (
         "Effectif",
@@ -144,7 +133,7 @@ def test_sheet_with_the_most_recognised_columns_wins(write_xlsx: Callable[..., P
         ],
     )
 
-    assert read_roster(path, today=TODAY).sheet == "Effectif"
+    assert read_roster(path, today=ROSTER_DAY).sheet == "Effectif"
 
 
 @pytest.mark.parametrize("state", ["hidden", "veryHidden"])
@@ -162,7 +151,7 @@ def test_hidden_sheets_are_skipped(write_xlsx: Callable[..., Path], state: str) 
         states={"Ancienne liste": state},
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.sheet, roster.employees) == ("Effectif", (employee("7", 2),))
 
@@ -178,7 +167,7 @@ def test_roster_only_on_a_hidden_sheet_is_not_found(write_xlsx: Callable[..., Pa
     )
 
     with pytest.raises(RosterError) as caught:
-        read_roster(path, today=TODAY)
+        read_roster(path, today=ROSTER_DAY)
 
     assert str(caught.value) == (
         "salaries.xlsx : aucune ligne d'en-tête reconnue dans les 30 premières lignes d'aucune "
@@ -197,7 +186,7 @@ def test_no_recognisable_header(write_csv: Callable[..., Path]) -> None:
     )
 
     with pytest.raises(RosterError) as caught:
-        read_roster(path, today=TODAY)
+        read_roster(path, today=ROSTER_DAY)
 
     assert str(caught.value) == (
         "export.csv : aucune ligne d'en-tête reconnue dans les 30 premières lignes. Nous "
@@ -213,7 +202,7 @@ def test_missing_required_column_is_named(write_csv: Callable[..., Path]) -> Non
     )
 
     with pytest.raises(RosterError) as caught:
-        read_roster(path, today=TODAY)
+        read_roster(path, today=ROSTER_DAY)
 
     assert str(caught.value) == (
         "salaries.csv, CSV séparé par « ; », ligne 1 : colonne(s) obligatoire(s) "
@@ -228,7 +217,7 @@ def test_every_missing_required_column_is_named(write_xlsx: Callable[..., Path])
     )
 
     with pytest.raises(RosterError) as caught:
-        read_roster(path, today=TODAY)
+        read_roster(path, today=ROSTER_DAY)
 
     assert str(caught.value) == (
         "salaries.xlsx, feuille « Salariés », ligne 2 : colonne(s) obligatoire(s) "
@@ -303,7 +292,7 @@ def test_header_synonyms(
         [[name for name, _ in header.values()], [value for _, value in header.values()]],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.columns[field] == written  # as written, spaces cleaned
     assert roster.employees == (employee("7", 2),)
@@ -343,7 +332,7 @@ def test_line_number_column_is_not_taken_for_the_matricule(
         ],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.columns["matricule"] == "Matricule"
     assert (roster.employees, roster.problems, roster.ignored_columns) == (
@@ -362,7 +351,7 @@ def test_duplicated_column_warns_on_the_header_row(write_csv: Callable[..., Path
         ],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert roster.employees == (employee("7", 2, email="lea@exemple.fr"),)
     assert roster.problems == (
@@ -396,7 +385,7 @@ def roster_with_private_columns_xlsx(write_xlsx: Callable[..., Path]) -> Path:
 
 
 def test_unknown_columns_are_dropped(roster_with_private_columns_xlsx: Path) -> None:
-    roster = read_roster(roster_with_private_columns_xlsx, today=TODAY)
+    roster = read_roster(roster_with_private_columns_xlsx, today=ROSTER_DAY)
 
     assert roster.employees == (employee("7", 2), employee("8", 3, prenom="Marc"))
     assert roster.ignored_columns == 4
@@ -410,7 +399,7 @@ def test_extra_columns_are_kept_typed_under_the_requested_name(
 ) -> None:
     roster = read_roster(
         roster_with_private_columns_xlsx,
-        today=TODAY,
+        today=ROSTER_DAY,
         extra_columns=["CA réalisé", "taux de closing", "Leads générés"],
     )
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import REQUIRED_HEADER, TODAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,9 +20,6 @@ from entretien_forms.errors import RosterError, UnreadableFileError
 from entretien_forms.roster import read_roster
 from entretien_forms.sanitize import safe_cell, safe_filename
 from entretien_forms.text import fold
-
-TODAY = date(2026, 11, 26)
-HEADER = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
 
 HOSTILE_NAMES = [
     "../../etc/passwd",
@@ -43,7 +40,9 @@ HOSTILE_NAMES = [
 def test_hostile_names_are_kept_as_text_and_neutralised_on_output(
     write_csv: Callable[..., Path], hostile: str
 ) -> None:
-    path = write_csv("salaries.csv", [HEADER, ["S1", hostile, "Léa", "01/02/2020", "Vendeur"]])
+    path = write_csv(
+        "salaries.csv", [REQUIRED_HEADER, ["S1", hostile, "Léa", "01/02/2020", "Vendeur"]]
+    )
 
     roster = read_roster(path, today=TODAY)
 
@@ -60,7 +59,7 @@ def test_unknown_columns_never_reach_the_employee(write_csv: Callable[..., Path]
     path = write_csv(
         "salaries.csv",
         [
-            [*HEADER, "IBAN", "Salaire brut"],
+            [*REQUIRED_HEADER, "IBAN", "Salaire brut"],
             ["S1", "Roy", "Léa", "01/02/2020", "Vendeur", "FR7630006000011234567890189", "42000"],
         ],
     )
@@ -88,7 +87,7 @@ def test_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
 def test_truncated_workbook_gets_a_french_reason(
     tmp_path: Path, write_xlsx: Callable[..., Path]
 ) -> None:
-    good = write_xlsx("bon.xlsx", [HEADER, ["S1", "Roy", "Léa", "01/02/2020", "V"]])
+    good = write_xlsx("bon.xlsx", [REQUIRED_HEADER, ["S1", "Roy", "Léa", "01/02/2020", "V"]])
     broken = tmp_path / "coupe.xlsx"
     broken.write_bytes(good.read_bytes()[:-200])
 
@@ -122,7 +121,7 @@ def test_any_csv_content_reads_or_fails_with_a_roster_error(
     """Whatever the cells, the reader answers with a roster or a RosterError, never a crash."""
     path = tmp_path_factory.mktemp("fuzz") / "salaries.csv"
     path.write_text(
-        "\n".join(";".join(c.replace("\r", " ") for c in row) for row in [HEADER, *rows]),
+        "\n".join(";".join(c.replace("\r", " ") for c in row) for row in [REQUIRED_HEADER, *rows]),
         encoding="utf-8",
         errors="surrogatepass",
     )

@@ -7,22 +7,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import REQUIRED_HEADER, ROSTER_DAY, employee
 
 from entretien_forms.config import RosterSettings
 from entretien_forms.roster import Employee, Excluded, Problem, Roster, manager_labels, read_roster
-
-TODAY = date(2025, 6, 15)
-HEADER = ["Matricule", "Nom", "Prénom", "Date d'entrée", "Poste"]
-
-
-def employee(matricule: str, row: int, **fields: object) -> Employee:
-    values: dict[str, object] = {
-        "nom": "Roy",
-        "prenom": "Léa",
-        "date_entree": date(2020, 2, 1),
-        "poste": "Comptable",
-    }
-    return Employee(matricule=matricule, row=row, **{**values, **fields})  # type: ignore[arg-type]
 
 
 def person(matricule: str, *more: str, prenom: str = "Léa") -> list[str]:
@@ -32,15 +20,15 @@ def person(matricule: str, *more: str, prenom: str = "Léa") -> list[str]:
 
 @pytest.fixture
 def read_csv(write_csv: Callable[..., Path]) -> Callable[..., Roster]:
-    """``read_csv(rows, extra_header=(), today=TODAY, settings=None)``: HEADER + rows, read."""
+    """``read_csv(rows, extra_header=(), today=ROSTER_DAY, settings=None)``: REQUIRED_HEADER + rows, read."""
 
     def read(
         rows: Sequence[Sequence[str]],
         extra_header: Sequence[str] = (),
-        today: date = TODAY,
+        today: date = ROSTER_DAY,
         settings: RosterSettings | None = None,
     ) -> Roster:
-        path = write_csv("salaries.csv", [[*HEADER, *extra_header], *rows])
+        path = write_csv("salaries.csv", [[*REQUIRED_HEADER, *extra_header], *rows])
         return read_roster(path, today=today, settings=settings)
 
     return read
@@ -70,7 +58,7 @@ def test_blank_rows_are_skipped_in_xlsx(write_xlsx: Callable[..., Path]) -> None
     path = write_xlsx(
         "salaries.xlsx",
         [
-            [*HEADER, "Salaire brut"],
+            [*REQUIRED_HEADER, "Salaire brut"],
             [1, "Roy", "Léa", datetime(2020, 2, 1), "Comptable", 30000],
             [],
             [None, None, None, None, None, None],
@@ -79,7 +67,7 @@ def test_blank_rows_are_skipped_in_xlsx(write_xlsx: Callable[..., Path]) -> None
         ],
     )
 
-    roster = read_roster(path, today=TODAY)
+    roster = read_roster(path, today=ROSTER_DAY)
 
     assert (roster.employees, roster.problems) == ((employee("1", 2), employee("2", 6)), ())
 
@@ -105,7 +93,7 @@ def test_total_line_is_not_an_employee(read_csv: Callable[..., Roster], total: l
 
 
 def test_header_repeated_mid_file_is_skipped(read_csv: Callable[..., Roster]) -> None:
-    roster = read_csv([person("1"), ["", "", "", "", ""], HEADER, person("2")])
+    roster = read_csv([person("1"), ["", "", "", "", ""], REQUIRED_HEADER, person("2")])
 
     assert (roster.employees, roster.problems) == ((employee("1", 2), employee("2", 5)), ())
 
@@ -170,7 +158,7 @@ def test_impossible_date_is_described_with_row_and_column(
 
 
 def test_hire_date_within_the_tolerance_is_kept(read_csv: Callable[..., Roster]) -> None:
-    # TODAY + 60 days is the last accepted date.
+    # ROSTER_DAY + 60 days is the last accepted date.
     roster = read_csv([["1", "Roy", "Léa", "14/08/2025", "Comptable"]])
 
     assert roster.employees == (employee("1", 2, date_entree=date(2025, 8, 14)),)
@@ -240,7 +228,7 @@ def test_last_etat_des_lieux_in_the_future_or_before_hire_is_ignored(
         "date_dernier_etat_des_lieux",
         "la date du dernier état des lieux",
     )
-    # Hired 01/02/2020; TODAY is 15/06/2025.
+    # Hired 01/02/2020; ROSTER_DAY is 15/06/2025.
     roster = read_csv(
         [person("1", "16/06/2025"), person("2", "31/01/2020"), person("3", "15/06/2025")],
         [header],

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import ROSTER_DAY
 
 from entretien_forms.roster import Employee, Problem, Roster, read_roster
 
-TODAY = date(2025, 6, 15)
 DEFAULTS: dict[str, object] = {
     "Matricule": "7",
     "Nom": "Roy",
@@ -22,7 +22,7 @@ DEFAULTS: dict[str, object] = {
 
 
 def one_row(
-    write: Callable[..., Path], name: str, cells: dict[str, object], today: date = TODAY
+    write: Callable[..., Path], name: str, cells: dict[str, object], today: date = ROSTER_DAY
 ) -> Roster:
     """Read a file holding one employee: the default cells, overridden or extended by ``cells``."""
     row = {**DEFAULTS, **cells}

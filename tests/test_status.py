@@ -31,6 +31,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from factories import STORE_PATH, TODAY, issued_form, return_of
 
 from entretien_forms.cli import cli
 from entretien_forms.cli.status import LINE_WIDTH, render_status
@@ -50,7 +51,6 @@ from entretien_forms.rules import Absence, Interview
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 from entretien_forms.workspace import open_workspace
 
-TODAY = date(2026, 11, 26)
 CAMPAIGN = "2026"
 SETTINGS = Settings(company=CompanySettings(name="Atelier Durand", headcount=60))
 ROSTER = [
@@ -81,37 +81,18 @@ ABSENCES_CSV = "Matricule;Type d'absence;Date de début;Date de retour\n4;Congé
 
 def _issued(number: int, matricule: str, kind: str, campaign: str = CAMPAIGN) -> IssuedForm:
     prefix = "EA" if kind == "annuel" else "EP"
-    return IssuedForm(
-        reference=f"{prefix}-{campaign}-{number:05d}",
-        matricule=matricule,
-        form_id=f"entretien-{kind}",
-        kind=kind,
+    return issued_form(
+        f"{prefix}-{campaign}-{number:05d}",
+        matricule,
+        kind,
         campaign=campaign,
-        form_version="2026.1",
-        grid=None,
-        signature="sig",
-        issued_at=datetime(2026, 10, 1, 9, 0),
         docx_path=f"{campaign}/Claire-Martin/form-{matricule}-{kind}.docx",
     )
 
 
 def _submission(form: IssuedForm, sha: str, *, paper: bool = False) -> Submission:
-    return Submission(
-        reference=form.reference,
-        matricule=form.matricule,
-        form_id=form.form_id,
-        kind=form.kind,
-        campaign=form.campaign,
-        form_version=form.form_version,
-        received_at=datetime(2026, 11, 10, 8),
-        source_file=f"{form.reference}.{'pdf' if paper else 'docx'}",
-        sha256=sha,
-        format="pdf" if paper else "docx",
-        producer=None,
-        paper=paper,
-        warnings=(),
-        archive_path=f"archive/{form.reference}",
-    )
+    """The return of ``form``, received on 10/11/2026 at 8:00."""
+    return return_of(form, sha, datetime(2026, 11, 10, 8), paper=paper)
 
 
 def populate(store: Store, roster_file: Path) -> None:
@@ -155,7 +136,7 @@ def populate(store: Store, roster_file: Path) -> None:
 @pytest.fixture
 def store(tmp_path: Path, write_csv: Callable[..., Path]) -> Iterator[Store]:
     """The company above: roster imported, forms issued, returned and rejected."""
-    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
+    with Store.open(tmp_path / STORE_PATH) as opened:
         populate(opened, write_csv("salaries.csv", ROSTER))
         yield opened
 

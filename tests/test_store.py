@@ -5,12 +5,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from factories import TODAY
 
 from entretien_forms.errors import StoreError
 from entretien_forms.roster import Roster, read_roster
 from entretien_forms.store import MIGRATIONS, Store
 
-TODAY = date(2026, 11, 26)
 HEADER = "Matricule;Nom;Prénom;Date d'entrée;Poste;Date de sortie;Responsable;CA réalisé"
 
 
@@ -18,12 +18,6 @@ def _roster(tmp_path: Path, name: str, *lines: str) -> Roster:
     path = tmp_path / name
     path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
     return read_roster(path, today=TODAY, extra_columns=["CA réalisé"])
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store.open(tmp_path / "db" / "entretien.sqlite3") as opened:
-        yield opened
 
 
 def test_new_database_is_migrated_to_the_latest_schema(store: Store) -> None:

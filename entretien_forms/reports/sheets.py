@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 from entretien_forms.config import RosterSettings
-from entretien_forms.errors import RosterError
+from entretien_forms.errors import CellValueError, RosterError
 from entretien_forms.roster import absence_kind, tables
 from entretien_forms.roster.model import CellValue, HasProblems, Problem, Severity
 from entretien_forms.rules import (
@@ -338,7 +338,7 @@ class _Cells:
             return None
         try:
             return tables.parse_date(self.raw[name], today)
-        except tables.BadValue as exc:
+        except CellValueError as exc:
             self.fail(name, str(exc))
             return None
 

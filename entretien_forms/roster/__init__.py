@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from entretien_forms.config import RosterSettings
-from entretien_forms.errors import RosterError
+from entretien_forms.errors import CellValueError, RosterError
 from entretien_forms.roster import _headers, _values, tables
 from entretien_forms.roster._table import french_number
 from entretien_forms.roster._values import absence_kind
@@ -349,11 +349,11 @@ class _RowReader:
             if converted is _MISSING:
                 try:
                     converted = self.convert(field_name, value)
-                except _values.BadValue as error:
+                except CellValueError as error:
                     converted = error
                 if cache is not None and len(cache) < _CACHE_SIZE:
                     cache[value] = converted
-            if not isinstance(converted, _values.BadValue):
+            if not isinstance(converted, CellValueError):
                 values[field_name] = converted
             else:
                 kind = FIELDS_BY_NAME[field_name].kind
@@ -601,7 +601,7 @@ def parse_french_date(text: str, today: date) -> date | None:
     """
     try:
         return _values.parse_date(text, today)
-    except _values.BadValue:
+    except CellValueError:
         return None
 
 

@@ -1,7 +1,7 @@
 """Turn one raw cell into a typed value, or a French reason why it cannot be.
 
 Cells come from openpyxl (str, int, float, datetime) or from CSV (always
-str). Each parser returns the value or raises ``BadValue`` with the message
+str). Each parser returns the value or raises ``CellValueError`` with the message
 part that follows "Ligne N, colonne « X » :".
 """
 
@@ -10,13 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from entretien_forms.errors import CellValueError
 from entretien_forms.roster.model import ABSENCE_LABELS, AbsenceKind, CellValue
 from entretien_forms.text import clean, fold
-
-
-class BadValue(ValueError):
-    """A cell that cannot be read as its field's type (message in French)."""
-
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 with Lotus's leap-year bug
 _MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -88,7 +84,7 @@ def parse_date(value: CellValue, today: date) -> date:
         return _build(int(long[3]), _MONTHS[long[2]], int(long[1]), text)
     if _SERIAL_TEXT.fullmatch(text):
         return _from_serial(float(text))
-    raise BadValue(f"« {text} » n'est pas une date ({FORMAT_HINT}).")
+    raise CellValueError(f"« {text} » n'est pas une date ({FORMAT_HINT}).")
 
 
 def _full_year(digits: str, today: date) -> int:
@@ -104,12 +100,12 @@ def _build(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise BadValue(f"date impossible « {text} » ({FORMAT_HINT}).") from None
+        raise CellValueError(f"date impossible « {text} » ({FORMAT_HINT}).") from None
 
 
 def _from_serial(serial: float) -> date:
     if not 1 <= serial <= _MAX_SERIAL:
-        raise BadValue(f"« {as_text(serial)} » n'est pas une date ({FORMAT_HINT}).")
+        raise CellValueError(f"« {as_text(serial)} » n'est pas une date ({FORMAT_HINT}).")
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
@@ -118,7 +114,9 @@ def parse_email(value: CellValue) -> str:
     if text.lower().startswith("mailto:"):
         text = text[7:]
     if not _EMAIL.fullmatch(text):
-        raise BadValue(f"adresse e-mail mal formée « {text} » ; elle est ignorée, corrigez-la.")
+        raise CellValueError(
+            f"adresse e-mail mal formée « {text} » ; elle est ignorée, corrigez-la."
+        )
     return text
 
 
@@ -158,7 +156,7 @@ def parse_contract(value: CellValue) -> str:
     for keyword, kind in CONTRACTS.items():
         if len(keyword) > 3 and keyword in folded:
             return kind
-    raise BadValue(
+    raise CellValueError(
         f"type de contrat « {as_text(value)} » non reconnu (CDI, CDD, apprentissage, "
         "professionnalisation, intérim) ; gardé tel quel."
     )
@@ -193,7 +191,9 @@ def parse_flag(value: CellValue) -> bool:
         return False
     if m := _PERCENT.fullmatch(as_text(value)):
         return float(m[1].replace(",", ".")) < 100
-    raise BadValue(f"« {as_text(value)} » : indiquez Oui ou Non, ou un taux d'activité (80 %).")
+    raise CellValueError(
+        f"« {as_text(value)} » : indiquez Oui ou Non, ou un taux d'activité (80 %)."
+    )
 
 
 # Phrases (folded, matched on whole words, first match wins) → kind. The order
@@ -258,7 +258,7 @@ def parse_absence(value: CellValue) -> AbsenceKind | None:
     try:
         return absence_kind(text)
     except KeyError:
-        raise BadValue(
+        raise CellValueError(
             f"type d'absence « {text} » non reconnu ; absence ignorée. Indiquez l'un des "
             f"types reconnus : {KNOWN_ABSENCES}."
         ) from None

@@ -42,7 +42,11 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from entretien_forms.errors import UnreadableFileError
+from entretien_forms.errors import (
+    UnreadableFileError,
+    UnsafeXmlError,
+    WorkbookPartTooLargeError,
+)
 from entretien_forms.roster._table import MAX_ROWS, Report, Row, Table, french_number
 from entretien_forms.roster.model import CellValue, Problem
 
@@ -121,21 +125,13 @@ _COLUMN_LETTERS = re.compile(r"\$?([A-Za-z]{1,3})\$?\d*")
 _ROW_NUMBER = re.compile(r"\d+(?:\.0*)?")
 
 
-class _Refused(ValueError):
-    """A construct a spreadsheet never needs (a DTD): the file is not read further."""
-
-
-class _TooBig(Exception):
-    """A part or a sheet beyond the limits; the message is French, for the user."""
-
-
 def _parser(*, namespaces: bool = True) -> Any:
     parser = expat.ParserCreate(namespace_separator=" ") if namespaces else expat.ParserCreate()
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def refuse(*_: object) -> None:
-        raise _Refused("déclaration de type de document")
+        raise UnsafeXmlError("déclaration de type de document")
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
@@ -251,7 +247,7 @@ class Workbook:
         try:
             try:
                 workbook = cls(path, archive)
-            except _TooBig as exc:
+            except WorkbookPartTooLargeError as exc:
                 raise UnreadableFileError(f"{path.name} : {exc}") from None
             except _BROKEN as exc:
                 raise _broken(path, exc) from exc
@@ -273,7 +269,7 @@ class Workbook:
 
     def _size(self, part: str, limit: int, what: str) -> None:
         if self.archive.getinfo(part).file_size > limit:
-            raise _TooBig(
+            raise WorkbookPartTooLargeError(
                 f"{what} fait plus de {limit // 1_000_000} Mo une fois décompressée, bien "
                 "au-delà d'une liste de salariés. Exportez seulement le tableau utile."
             )
@@ -346,7 +342,7 @@ class Workbook:
                 state["phonetic"] -= 1
             elif name in _SI:
                 if len(strings) >= MAX_SHARED_STRINGS:
-                    raise _TooBig(
+                    raise WorkbookPartTooLargeError(
                         "la table des textes du classeur compte plus de "
                         f"{french_number(MAX_SHARED_STRINGS)} textes, bien au-delà d'une liste "
                         "de salariés. Exportez seulement le tableau utile."
@@ -370,7 +366,7 @@ class Workbook:
         try:
             self._size(part, MAX_SHEET_XML, f"la feuille « {title} »")
             yield from _sheet_rows(self, title, part, report)
-        except _TooBig as exc:
+        except WorkbookPartTooLargeError as exc:
             raise UnreadableFileError(f"{self.path.name} : {exc}") from None
         except _BROKEN as exc:
             raise _broken(self.path, exc) from exc
@@ -421,7 +417,7 @@ def _sheet_rows(workbook: Workbook, title: str, part: str, report: Report | None
         if name == c_name:
             cell_count += 1
             if cell_count > MAX_CELLS:
-                raise _TooBig(
+                raise WorkbookPartTooLargeError(
                     f"la feuille « {title} » contient plus de {MAX_CELLS // 1_000_000} "
                     "millions de cellules, bien au-delà d'une liste de salariés. Exportez "
                     "seulement les lignes et les colonnes utiles."
@@ -446,7 +442,7 @@ def _sheet_rows(workbook: Workbook, title: str, part: str, report: Report | None
         elif name == row_name:
             row_count += 1
             if row_count > MAX_ROWS:
-                raise _TooBig(
+                raise WorkbookPartTooLargeError(
                     f"la feuille « {title} » a plus de lignes qu'Excel n'en permet "
                     f"({french_number(MAX_ROWS)}) : ce n'est pas un classeur enregistré par Excel. "
                     "Exportez à nouveau le tableau."

@@ -32,14 +32,13 @@ from entretien_forms.roster._headers import (
     match_field,
 )
 from entretien_forms.roster._table import Report, Row, Table
-from entretien_forms.roster._values import BadValue, as_text, is_blank, parse_date
+from entretien_forms.roster._values import as_text, is_blank, parse_date
 from entretien_forms.roster.model import CellValue
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "MIN_HEADER_FIELDS",
     "SYNONYMS",
-    "BadValue",
     "CellValue",
     "Report",
     "Row",

@@ -3,29 +3,28 @@
 Horizon Ventes & Conseil SAS: 28 employees in sales and marketing under three
 managers, exported the way payroll software does it (title line, a salary
 column we must ignore, a total line, one departed employee, one temp worker).
+``run_demo`` takes a workspace through every step with it.
 """
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
+from entretien_forms.sample.company import (
+    SAMPLE_COMPANY,
+    SAMPLE_HEADCOUNT,
+    SAMPLE_ROSTER,
+    copy_sample_roster,
+    set_sample_company,
+)
+from entretien_forms.sample.demo import DemoReport, DemoReturns, DemoTeam, run_demo
 
-SAMPLE_ROSTER = "salaries-exemple.csv"
-SAMPLE_COMPANY = "Horizon Ventes & Conseil SAS"
-SAMPLE_HEADCOUNT = 30
-
-
-def copy_sample_roster(target_dir: Path) -> Path:
-    """Copy the sample roster into ``target_dir`` (kept as is if already there)."""
-    target = target_dir / SAMPLE_ROSTER
-    if not target.exists():
-        target.write_bytes((resources.files(__name__) / SAMPLE_ROSTER).read_bytes())
-    return target
-
-
-def set_sample_company(config_path: Path) -> None:
-    """Name the demo workspace after the fictional company, so its forms look real."""
-    text = config_path.read_text(encoding="utf-8")
-    text = text.replace('nom = "Mon entreprise"', f'nom = "{SAMPLE_COMPANY}"', 1)
-    text = text.replace("effectif = 0", f"effectif = {SAMPLE_HEADCOUNT}", 1)
-    config_path.write_text(text, encoding="utf-8")
+__all__ = [
+    "SAMPLE_COMPANY",
+    "SAMPLE_HEADCOUNT",
+    "SAMPLE_ROSTER",
+    "DemoReport",
+    "DemoReturns",
+    "DemoTeam",
+    "copy_sample_roster",
+    "run_demo",
+    "set_sample_company",
+]

@@ -157,3 +157,18 @@ def is_corruption(exc: BaseException) -> bool:
         and code is not None
         and code & 0xFF in (_SQLITE_CORRUPT)
     )
+
+
+# --- signals inside the readers: caught there, never shown as such ------------------------
+
+
+class MalformedFieldTreeError(Exception):
+    """A PDF's field tree is not a tree (loop, shared node, too deep, not a list)."""
+
+
+class FieldValueTypeError(Exception):
+    """A PDF field's value has a type its field cannot hold."""
+
+
+class PageTooHeavyError(Exception):
+    """A scanned page whose drawing cost cannot be bounded: it is not rendered."""

@@ -54,7 +54,12 @@ from typing import BinaryIO, NamedTuple
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 
-from entretien_forms.errors import RejectedFile, RejectionCode
+from entretien_forms.errors import (
+    FieldValueTypeError,
+    MalformedFieldTreeError,
+    RejectedFile,
+    RejectionCode,
+)
 from entretien_forms.forms.contract import (
     CLAIMED_ATTRIBUTES,
     HIDDEN_FIELD,
@@ -220,15 +225,21 @@ _DUPLICATE_KEYS = (
 )
 
 
-class _Malformed(Exception):
-    """The field tree is not a tree (loop, shared node, too deep, not a list)."""
-
-
-class _Unreadable(Exception):
-    """A field's value has a type its field cannot hold."""
-
-
 # --------------------------------------------------------------------------- public API
+
+
+def has_form_fields(data: bytes, name: str) -> bool:
+    """Whether the PDF still has form fields: a filled form, not a scan or a flattened copy.
+
+    Cheap (the catalogue only, no page drawn), so that the inbox can send a
+    file without fields to the scan reader without reading it twice. A file
+    qpdf cannot open is refused here as by ``identify_pdf``.
+    """
+    with _opened(data, name) as pdf:
+        root = pdf.trailer.get("/Root")
+        form = root.get("/AcroForm") if isinstance(root, Dictionary) else None
+        fields = form.get("/Fields") if isinstance(form, Dictionary) else None
+        return isinstance(fields, Array) and len(fields) > 0
 
 
 def identify_pdf(data: bytes, name: str) -> ClaimedIdentity:
@@ -394,7 +405,7 @@ def _read(pdf: Pdf, name: str, layout: FormLayout | None) -> _Contents:
         raise _corrupt(name)
     try:
         answers, terminals, notes = _read_fields(root, layout)
-    except _Malformed as exc:
+    except MalformedFieldTreeError as exc:
         raise _broken_form(name) from exc
     pages = root.get("/Pages")
     # pikepdf gives PDF integers as Python ints; its type hints say Object.
@@ -497,7 +508,7 @@ def _terminals(fields: object) -> Iterator[_Terminal]:
     if fields is None:
         return
     if not isinstance(fields, Array) or len(fields) > MAX_FIELD_NODES:
-        raise _Malformed("/Fields is not an array")
+        raise MalformedFieldTreeError("/Fields is not an array")
     seen: set[tuple[int, int]] = set()
     stack = [_Node(node, keys, "", None, 0, 1) for node, keys in reversed(_nodes(fields, seen))]
     visited = 0
@@ -505,7 +516,7 @@ def _terminals(fields: object) -> Iterator[_Terminal]:
         node, keys, prefix, kind, flags, depth = stack.pop()
         visited += 1
         if visited > MAX_FIELD_NODES or depth > MAX_FIELD_DEPTH:
-            raise _Malformed("field tree too large")
+            raise MalformedFieldTreeError("field tree too large")
         partial = _text(node["/T"]) if "/T" in keys else None
         name = (f"{prefix}.{partial}" if prefix else partial) if partial else prefix
         if "/FT" in keys:
@@ -521,7 +532,7 @@ def _terminals(fields: object) -> Iterator[_Terminal]:
         if "/Kids" in keys:
             kids = node["/Kids"]
             if not isinstance(kids, Array) or len(kids) > MAX_FIELD_NODES:
-                raise _Malformed("/Kids is not an array, or too long")
+                raise MalformedFieldTreeError("/Kids is not an array, or too long")
             for kid, kid_keys in _nodes(kids, seen):
                 if "/T" in kid_keys:
                     field_kids.append(_Node(kid, kid_keys, name, kind, flags, depth + 1))
@@ -541,7 +552,7 @@ def _nodes(items: Array, seen: set[tuple[int, int]]) -> list[tuple[Dictionary, s
             objgen = item.objgen
             if objgen != (0, 0):  # a direct dictionary has only one path to it
                 if objgen in seen:
-                    raise _Malformed("node reached twice")
+                    raise MalformedFieldTreeError("node reached twice")
                 seen.add(objgen)
             found.append((item, item.keys()))
     return found
@@ -564,7 +575,7 @@ def _read_fields(
             continue
         try:
             value = _value(terminal, combos)
-        except _Unreadable:
+        except FieldValueTypeError:
             unreadable.append(terminal.name)
             continue
         if value is not None:
@@ -678,7 +689,7 @@ def _exports(terminal: _Terminal) -> list[str]:
             break
         text = _text(item[0] if isinstance(item, Array) and len(item) == 2 else item)
         if text is None:
-            raise _Unreadable
+            raise FieldValueTypeError
         exports.append(text)
     return exports
 
@@ -690,7 +701,7 @@ def _state(value: object) -> str | None:
     if isinstance(value, (Name, String)):
         text = _text(value)
         return text.strip() if text is not None else None
-    raise _Unreadable
+    raise FieldValueTypeError
 
 
 def _field_text(value: object) -> str | None:
@@ -700,14 +711,14 @@ def _field_text(value: object) -> str | None:
         return _stream_text(value)
     text = _text(value)
     if text is None:
-        raise _Unreadable
+        raise FieldValueTypeError
     return text
 
 
 def _stream_text(stream: Stream) -> str:
     data = _decoded(stream, MAX_TEXT_CHARS * 2)
     if data is None:
-        raise _Unreadable
+        raise FieldValueTypeError
     data = data[: MAX_TEXT_CHARS * 2]
     if data.startswith((b"\xfe\xff", b"\xff\xfe")):
         return data.decode("utf-16", errors="replace")

@@ -62,7 +62,7 @@ import zxingcpp
 from pikepdf import Array, Dictionary, Name, Pdf, Stream
 from PIL import Image
 
-from entretien_forms.errors import RejectedFile, RejectionCode
+from entretien_forms.errors import PageTooHeavyError, RejectedFile, RejectionCode
 from entretien_forms.inbox.preflight import IMAGE_FORMATS, MAX_IMAGE_PIXELS, too_many_pixels
 from entretien_forms.text import count
 
@@ -866,10 +866,6 @@ def _resolution(image: Image.Image) -> float:
 # --------------------------------------------------------------------------- page cost
 
 
-class _TooHeavy(Exception):
-    """A page whose drawing could not be bounded: it is not rendered."""
-
-
 def _page_tree(pdf: Pdf, name: str) -> list[tuple[Dictionary, object]]:
     """The page dictionaries in order, with the resources each inherits.
 
@@ -973,18 +969,18 @@ class _PageCost:
                     if isinstance(annotation, Dictionary):
                         drawing += self._appearance(annotation)
                         self._check(drawing)
-        except _TooHeavy:
+        except PageTooHeavyError:
             return False
         return True
 
     def _check(self, drawing: int) -> None:
         if drawing > MAX_PAGE_DRAWING or self._pixels > MAX_PAGE_IMAGE_PIXELS:
-            raise _TooHeavy
+            raise PageTooHeavyError
 
     def _contents(self, contents: object, resources: object) -> int:
         streams = list(contents) if isinstance(contents, Array) else [contents]
         if len(streams) > _MAX_XOBJECTS:
-            raise _TooHeavy
+            raise PageTooHeavyError
         drawing = 0
         for stream in streams:
             if isinstance(stream, Stream):
@@ -999,7 +995,7 @@ class _PageCost:
             return self._form(normal, 0)
         if isinstance(normal, Dictionary):  # one appearance a state (a check box)
             if len(normal) > 16:
-                raise _TooHeavy
+                raise PageTooHeavyError
             states = [self._form(s, 0) for s in normal.values() if isinstance(s, Stream)]
             return max(states, default=0)
         return 0
@@ -1007,7 +1003,7 @@ class _PageCost:
     def _drawing(self, stream: Stream, resources: object, depth: int) -> int:
         data = _drawing_bytes(stream, MAX_PAGE_DRAWING)
         if data is None:
-            raise _TooHeavy  # a filter whose output cannot be bounded
+            raise PageTooHeavyError  # a filter whose output cannot be bounded
         drawing = len(data)
         self._check(drawing)
         uses = sum(1 for _ in _DO.finditer(data))
@@ -1022,7 +1018,7 @@ class _PageCost:
         if not isinstance(xobjects, Dictionary):
             return 0
         if len(xobjects) > _MAX_XOBJECTS:
-            raise _TooHeavy
+            raise PageTooHeavyError
         heaviest = 0
         for key in xobjects.keys():  # noqa: SIM118 (items() decodes every name, and may fail)
             xobject = xobjects[key]
@@ -1040,7 +1036,7 @@ class _PageCost:
         if key in self._forms:
             return self._forms[key]
         if key in self._open or depth > _MAX_FORM_DEPTH:
-            raise _TooHeavy  # a form drawing itself
+            raise PageTooHeavyError  # a form drawing itself
         self._open.add(key)
         weight = self._drawing(form, form.get("/Resources"), depth)
         self._open.discard(key)

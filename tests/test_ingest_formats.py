@@ -21,7 +21,7 @@ from entretien_forms.inbox import convert
 from entretien_forms.inbox.export import export_records
 from entretien_forms.inbox.ingest import ingest_paths
 from entretien_forms.roster import read_roster
-from entretien_forms.sample.returns import fill_docx
+from entretien_forms.sample.returns import fill_docx, fill_pdf
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
@@ -133,3 +133,32 @@ def test_a_doc_without_libreoffice_is_set_aside_with_the_way_round(
     assert outcome.code == "unsupported_format"
     note = (workspace.root / "rejected" / "ancien.doc.txt").read_text("utf-8")
     assert ".docx" in note
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("tool", ["pdftk", "qpdf"])
+def test_a_flattened_pdf_is_read_from_its_text_where_each_field_was(
+    workspace: Workspace, require_tool: Callable[[str], str], tmp_path: Path, tool: str
+) -> None:
+    (issued,) = workspace.outbox.glob("2026/*/*-S2-annuel.pdf")
+    filled = tmp_path / "rempli.pdf"
+    filled.write_bytes(fill_pdf(issued, FILLED, {}))
+    flat = tmp_path / "aplati.pdf"
+    command = {
+        "pdftk": [require_tool("pdftk"), str(filled), "output", str(flat), "flatten"],
+        "qpdf": [require_tool("qpdf"), "--flatten-annotations=all", str(filled), str(flat)],
+    }[tool]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    outcome = _ingest(workspace, "aplati.pdf", flat.read_bytes())
+
+    assert outcome.status == "ok", outcome.message
+    answers = _answers(workspace)
+    assert answers["entretien.date"] == "2026-12-12"
+    assert answers["entretien.mode"] == "Visio"
+    assert answers["formations.1.theme"] == "Négociation avancée"
+    with Store.open(workspace.database_path) as store:
+        (submission,) = store.submissions()
+        methods = {a.field_id: a.method for a in store.answers(submission.id or 0)}
+    assert not submission.paper and submission.keying is None
+    assert methods["formations.1.theme"] == "pdf_text"

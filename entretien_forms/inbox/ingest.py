@@ -27,6 +27,7 @@ import ctypes
 import ctypes.util
 import errno
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -56,8 +57,17 @@ from entretien_forms.errors import (
 )
 from entretien_forms.forms import Catalog, label_context, load_catalog
 from entretien_forms.forms.model import FormLayout
+from entretien_forms.forms.paper import PaperMap
 from entretien_forms.identity import verify
-from entretien_forms.inbox import convert, docx_reader, filing, odt_reader, pdf_reader
+from entretien_forms.inbox import (
+    convert,
+    docx_reader,
+    filing,
+    keying_reader,
+    odt_reader,
+    pdf_reader,
+    pdf_text,
+)
 from entretien_forms.inbox.filing import (
     display_name,
     inbox_note,
@@ -72,6 +82,7 @@ from entretien_forms.inbox.model import (
     Outcome,
     Status,
 )
+from entretien_forms.inbox.paper import PaperForm, read_paper
 from entretien_forms.inbox.preflight import (
     Sniffed,
     check_entry,
@@ -83,6 +94,7 @@ from entretien_forms.inbox.validate import validate_answers
 from entretien_forms.logs import LOGS_FOLDER, write_log
 from entretien_forms.sanitize import safe_filename
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
+from entretien_forms.text import count
 from entretien_forms.workspace import Workspace, open_workspace
 
 __all__ = [
@@ -193,6 +205,7 @@ class _Job:
     extraction: Extraction | None = None
     warnings: list[str] = field(default_factory=list)
     answers: list[StoredAnswer] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)  # set by the paper route: one per form
 
 
 # Extensions an archived file keeps (any other is dropped: the name is the sender's).
@@ -229,6 +242,7 @@ class Inbox:
         self.trust_reference = trust_reference
         self._catalog: Catalog | None = None
         self._layouts: dict[tuple[str, str | None, str, tuple[str, ...] | None], FormLayout] = {}
+        self._maps: dict[str, PaperMap | None] = {}
         self._secret: bytes | None = None
         self._templates: dict[Path, bytes | None] = {}
 
@@ -295,14 +309,13 @@ class Inbox:
             return Analysis("ignored", f"ignoré  {name} (fichier temporaire)")
         job = _Job(path, name, now)
         preflight: tuple[_Step, ...] = (self._check_entry, self._read, self._sniff, self._known)
-        reading: tuple[_Step, ...] = (self._identify, self._extract, self._validate)
         try:
             for step in preflight:
                 if (stop := step(job)) is not None:
                     return stop
             assert job.sniffed is not None
             with self._heavy(job.sniffed.weight):
-                for step in reading:
+                for step in self._reading(job):
                     if (stop := step(job)) is not None:
                         return stop
         except RejectedFile as rejection:
@@ -319,9 +332,22 @@ class Inbox:
                 job.sha,
                 code=RejectionCode.INVALID_TEMPLATE,
             )
+        if job.parts:
+            return Analysis("ready", sha=job.sha, parts=tuple(job.parts))
         return Analysis(
             "ready", sha=job.sha, parts=(Part(self._submission(job), tuple(job.answers)),)
         )
+
+    def _reading(self, job: _Job) -> tuple[_Step, ...]:
+        """The reading steps for this kind of file: a form with its fields, or a scan."""
+        assert job.sniffed is not None
+        if job.sniffed.format == "pdf" and keying_reader.is_keying_sheet(job.data):
+            return (self._read_keying,)
+        if job.sniffed.format == "image" or (
+            job.sniffed.format == "pdf" and not pdf_reader.has_form_fields(job.data, job.name)
+        ):
+            return (self._read_paper,)
+        return (self._identify, self._extract, self._validate)
 
     def _check_entry(self, job: _Job) -> None:
         check_entry(job.path, job.name)  # links, FIFOs, devices: never opened
@@ -341,7 +367,6 @@ class Inbox:
 
     def _identify(self, job: _Job) -> None:
         assert job.sniffed is not None
-        _check_readable(job.sniffed.format, job.name)
         job.reader = job.sniffed.format
         if job.reader == "doc":
             # Word 97-2003: LibreOffice (when installed) makes a .docx of it, read as
@@ -471,6 +496,163 @@ class Inbox:
             if self._gate is not None:
                 self._gate.release()
             _give_back_memory()
+
+    # --- paper: a scanned file, one form or a stack of many ------------------------
+
+    def _read_paper(self, job: _Job) -> None:
+        """Every form of a scan, each a return of its own, its ticked boxes read."""
+        assert job.sniffed is not None and job.sha is not None
+        fmt: Literal["pdf", "image"] = "image" if job.sniffed.format == "image" else "pdf"
+        found = read_paper(job.data, job.name, fmt, paper_map=self._paper_map)
+        known: list[tuple[PaperForm, IssuedForm]] = []
+        unknown: list[str] = []
+        for form in found.forms:
+            issued = self.store.issued(form.reference)
+            if issued is None:
+                unknown.append(form.reference)
+            else:
+                known.append((form, issued))
+        if not known:
+            references = [form.reference for form in found.forms]
+            if references:
+                self._issued(job.name, ClaimedIdentity(reference=references[0]))
+            raise RejectedFile(
+                f"{job.name} n'est pas reconnu comme un formulaire d'entretien de cet outil : "
+                f"aucun code QR de formulaire lu sur ses {found.pages} page(s).",
+                "Pour un formulaire papier, scannez-le de nouveau en 200 à 300 ppp (dpi), sans "
+                "recadrer ni masquer le code QR en haut à droite de chaque page ; sinon "
+                "déposez le formulaire Word ou PDF rempli.",
+                RejectionCode.NOT_A_FORM,
+            )
+        file_notes = list(found.notes)
+        if unknown:
+            file_notes.append(
+                f"Formulaire(s) {', '.join(unknown)} : référence inconnue de cet espace de "
+                "travail, pages non enregistrées (formulaire d'un autre espace ?)."
+            )
+        several = len(known) > 1
+        for number, (form, issued) in enumerate(known, start=1):
+            job.parts.append(self._paper_part(job, form, issued, number if several else 0))
+        if file_notes:
+            first = job.parts[0]
+            job.parts[0] = replace(
+                first,
+                submission=replace(
+                    first.submission, warnings=(*first.submission.warnings, *file_notes)
+                ),
+            )
+        job.data = b""
+
+    def _read_keying(self, job: _Job) -> None:
+        """A keying sheet HR filled: its answers go onto the paper return it was made for."""
+        assert job.sha is not None
+        sheet = keying_reader.read_keying_sheet(job.data, job.name)
+        secret = self._secret = self._secret or self.workspace.secret()
+        paper = keying_reader.check_sheet(sheet, job.name, secret=secret, store=self.store)
+        issued = self._issued(job.name, ClaimedIdentity(reference=paper.reference))
+        layout, version_note = self._layout(issued, job.now.date())
+        checked = validate_answers(layout, sheet.answers, today=job.now.date(), required=False)
+        keyed = sum(1 for answer in checked.answers if answer.method == "keyed")
+        warnings = [
+            f"Fiche de saisie : {count(keyed, 'réponse saisie', 'réponses saisies')}, "
+            f"enregistrée(s) sur le retour papier {paper.source_file} du "
+            f"{paper.received_at:%d/%m/%Y}.",
+            *sheet.notes,
+            *checked.warnings,
+        ]
+        if version_note:
+            warnings.append(version_note)
+        submission = Submission(
+            reference=paper.reference,
+            matricule=paper.matricule,
+            form_id=paper.form_id,
+            kind=paper.kind,
+            campaign=paper.campaign,
+            form_version=paper.form_version,
+            received_at=job.now,
+            source_file=job.name,
+            sha256=job.sha,
+            format="pdf",
+            producer=sheet.producer,
+            paper=False,
+            warnings=tuple(warnings),
+            archive_path="",
+            status="saisie",
+            attached_to=paper.id,
+        )
+        job.parts.append(Part(submission, tuple(checked.answers)))
+        job.data = b""
+
+    def _paper_map(self, reference: str) -> PaperMap | None:
+        issued = self.store.issued(reference)
+        if issued is None or issued.paper_map is None:
+            return None
+        if issued.paper_map not in self._maps:
+            text = self.store.paper_map(issued.paper_map)
+            self._maps[issued.paper_map] = None if text is None else PaperMap.from_json(text)
+        return self._maps[issued.paper_map]
+
+    def _paper_part(self, job: _Job, form: PaperForm, issued: IssuedForm, number: int) -> Part:
+        assert job.sniffed is not None and job.sha is not None
+        layout, version_note = self._layout(issued, job.now.date())
+        warnings: list[str] = [*form.notes]
+        if version_note:
+            warnings.append(version_note)
+        if issued.status == "remplace":
+            warnings.append(
+                f"Ce formulaire ({issued.reference}) avait été remplacé par "
+                f"{issued.replaced_by} ; sa copie papier est enregistrée quand même."
+            )
+        geometry = self._paper_map(issued.reference)
+        text = None
+        if job.sniffed.format == "pdf" and geometry is not None:
+            # Flattened or printed to PDF: its text is there, read where each field was.
+            text = pdf_text.read_text_layer(
+                job.data,
+                job.name,
+                geometry,
+                {file_page: form_page for form_page, file_page in form.file_pages.items()},
+            )
+        if text is not None:
+            checked = validate_answers(layout, text.answers, today=job.now.date())
+            warnings = [*text.notes, *checked.warnings, *warnings[len(form.notes) :]]
+        else:
+            checked = validate_answers(layout, form.answers, today=job.now.date(), required=False)
+            warnings.extend(checked.warnings)
+        if text is None and form.marks_read:
+            ticked = sum(1 for answer in checked.answers if answer.method == "paper_mark")
+            warnings.insert(
+                0,
+                f"Formulaire papier : {count(ticked, 'réponse lue', 'réponses lues')} sur les "
+                "cases cochées ; les réponses écrites sont à saisir (« entretien saisie »).",
+            )
+        elif text is None:
+            warnings.insert(
+                0,
+                "Formulaire papier : l'entretien est enregistré, les réponses sont à saisir "
+                "(« entretien saisie »).",
+            )
+        ordered = [form.file_pages[page] for page in sorted(form.file_pages)]
+        submission = Submission(
+            reference=issued.reference,
+            matricule=issued.matricule,
+            form_id=issued.form_id,
+            kind=issued.kind,
+            campaign=issued.campaign,
+            form_version=issued.form_version,
+            received_at=job.now,
+            source_file=job.name,
+            sha256=job.sha,
+            format=job.sniffed.format,
+            producer=None,
+            paper=text is None,
+            warnings=tuple(warnings),
+            archive_path="",
+            part=number,
+            pages=json.dumps(ordered),
+            keying="a_saisir" if text is None else None,
+        )
+        return Part(submission, tuple(checked.answers))
 
     # --- identity ----------------------------------------------------------------
 
@@ -614,7 +796,11 @@ class Inbox:
             for part in analysis.parts
         ]  # fmt: skip
         try:
-            self.store.record_submissions(parts, now=now)
+            (first, answers), *_ = parts
+            if first.status == "saisie" and first.attached_to is not None:
+                self.store.record_keyed_answers(first.attached_to, first, list(answers), now=now)
+            else:
+                self.store.record_submissions(parts, now=now)
         except sqlite3.IntegrityError:
             # Another process (the watcher, a second « entretien ingest ») stored these
             # very bytes between our check and our write: it also files the document.
@@ -1275,17 +1461,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
 _MALLOC_TRIM = _malloc_trim()
 
 
-def _check_readable(format_: str, name: str) -> None:
-    """Formats preflight recognises but no reader takes yet get the way round."""
-    if format_ == "image":
-        raise RejectedFile(
-            f"{name} est une image : les formulaires scannés sont lus en PDF.",
-            "Scannez le formulaire en PDF (200 dpi, noir et blanc) et déposez-le à nouveau.",
-            RejectionCode.WRONG_TYPE,
-        )
-
-
 def _part_label(submission: Submission) -> str:
     if submission.status == "jointe":
         return " [copie papier jointe]"
+    if submission.status == "saisie":
+        return " [fiche de saisie]"
     return " [papier]" if submission.paper else ""

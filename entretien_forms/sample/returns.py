@@ -76,8 +76,21 @@ def fill_docx(source: Path, text: dict[str, str], checked: dict[str, bool]) -> b
 def fill_pdf(source: Path, text: dict[str, str], checked: dict[str, bool]) -> bytes:
     """The PDF at ``source`` with fields filled and boxes ticked, as a viewer saves it."""
     writer = PdfWriter(clone_from=PdfReader(source))
-    values: dict[str, Any] = dict(text)
+    radios = _radio_groups(writer)
+    values: dict[str, Any] = {k: v for k, v in text.items() if k not in radios}
     writer.update_page_form_field_values(None, values, auto_regenerate=False)
+    for name, group in radios.items():
+        if name not in text:
+            continue
+        # A viewer clicks the option's box: the group's value and each box's state
+        # become the on-state of that box (its position in /Opt).
+        exports = [str(option) for option in group["/Opt"]]
+        state = NameObject(f"/{exports.index(text[name])}")
+        group[NameObject("/V")] = state
+        for kid in group["/Kids"]:
+            widget = kid.get_object()
+            on = state in widget["/AP"]["/N"]
+            widget[NameObject("/AS")] = state if on else NameObject("/Off")
     for page in writer.pages:
         for annotation in page.get("/Annots", []):
             widget = annotation.get_object()
@@ -90,6 +103,20 @@ def fill_pdf(source: Path, text: dict[str, str], checked: dict[str, bool]) -> by
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _radio_groups(writer: PdfWriter) -> dict[str, Any]:
+    """The radio groups of the form (choices, ratings) by full name: a field with /Opt."""
+    groups: dict[str, Any] = {}
+    for page in writer.pages:
+        for annotation in page.get("/Annots", []):
+            parent = annotation.get_object().get("/Parent")
+            if parent is None:
+                continue
+            group = parent.get_object()
+            if group.get("/FT") == "/Btn" and "/Opt" in group:
+                groups[_full_name(group)] = group
+    return groups
 
 
 def _full_name(widget: Any) -> str:

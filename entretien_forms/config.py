@@ -62,7 +62,9 @@ class RosterSettings:
 
 @dataclass(frozen=True)
 class InboxSettings:
-    max_file_mb: int = field(default=25, metadata=_key("taille_max_mo"))
+    # A scanned team stack (48 pages in colour) weighs 10 to 30 MB; a campaign scanned
+    # in one pass, more. Memory stays bounded: a scan is read one page at a time.
+    max_file_mb: int = field(default=100, metadata=_key("taille_max_mo"))
     polling: bool = field(default=False, metadata=_key("scrutation"))
     poll_interval_s: int = field(default=2, metadata=_key("intervalle_scrutation_s"))
 

@@ -139,7 +139,12 @@ def draw_page(
         # each way, it is centred on the box's edge, as the PDF renderer strokes it.
         half = border / 2
         draw.rectangle(
-            (round(left - half), round(top - half), round(right + half) - 1, round(bottom + half) - 1),
+            (
+                round(left - half),
+                round(top - half),
+                round(right + half) - 1,
+                round(bottom + half) - 1,
+            ),
             outline=BOX_BORDER_GREY,
             width=border,
         )
@@ -182,11 +187,17 @@ def draw_mark(
     kind: MarkKind,
     dpi: int,
     rng: np.random.Generator,
+    ink: float | None = None,
 ) -> None:
-    """Draw a pen mark of ``kind`` into the box at ``rect`` (points) on a clean page, in place."""
+    """Draw a pen mark of ``kind`` into the box at ``rect`` (points) on a clean page, in place.
+
+    ``ink`` forces the grey of a full stroke (0 black), for a test's pen.
+    """
     if kind == "empty":
         return
     pen = _pen(kind, rng)
+    if ink is not None:
+        pen = _Pen(pen.width_mm, ink)
     x0, y0, x1, y1 = rect
     size = x1 - x0
     margin = size * 0.6

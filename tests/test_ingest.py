@@ -294,12 +294,12 @@ def test_hostile_files_are_set_aside_with_a_reason_and_nothing_else_changes(
 def test_too_large_file_is_refused_before_reading(workspace: Workspace) -> None:
     path = drop(workspace, "enorme.pdf", b"%PDF-1.7\n")
     with path.open("r+b") as handle:
-        handle.truncate(26_000_001)
+        handle.truncate(101_000_001)
 
     (outcome,) = ingest(workspace).outcomes
 
     assert outcome.status == "rejected"
-    assert "au-delà de la limite de 25 Mo" in outcome.message
+    assert "au-delà de la limite de 100 Mo" in outcome.message
 
 
 # --- crash recovery -----------------------------------------------------------------

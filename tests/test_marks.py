@@ -394,6 +394,25 @@ def test_one_pixel_of_misregistration_changes_no_box(
     }
 
 
+@pytest.mark.parametrize(("ink", "state"), [(120, "coche"), (222, "incertain")])
+def test_a_tick_the_scanner_nearly_washed_out_is_doubtful_not_empty(
+    ink: float, state: BoxState
+) -> None:
+    """Too light to count as ink, a trace across the box still makes it doubtful."""
+    dpi = 200
+    paper = hand_made_map()
+    page = paper.pages[0]
+    clean = draw_page(paper, 1, dpi)
+    rng = np.random.default_rng(8)
+    ticked = [0, 4, 9, 13]  # two 11 pt boxes, two 9 pt boxes
+    for index in ticked:
+        draw_mark(clean, paper, page.boxes[index].rect, "tick", dpi, rng, ink=ink)
+    scan = Scanner(1.0, (2.0, 3.0), 1.0, 0.6, 240.0, 25.0, 4.0, 75).scan(clean, rng)
+    readings = _read(scan, paper, page)
+    assert {readings[i].state for i in ticked} == {state}
+    assert {r.state for i, r in enumerate(readings) if i not in ticked} == {"vide"}
+
+
 def test_a_box_off_the_scan_is_doubtful_not_empty() -> None:
     dpi = 150
     _, scan, paper = _scanned(dpi, seed=2)

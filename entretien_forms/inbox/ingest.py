@@ -115,6 +115,8 @@ _LOGGER = logging.getLogger(__name__)
 HEAVY_BYTES = 2_000_000
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 24
+# ...or when they weigh this much together: a few scanned stacks are minutes of work.
+PARALLEL_BYTES = 8_000_000
 # Files handed to the workers ahead of the one being stored: enough to keep them
 # busy, few enough that a run over 10,000 files holds 10,000 nothing.
 _AHEAD_PER_WORKER = 4
@@ -314,8 +316,11 @@ class Inbox:
                 if (stop := step(job)) is not None:
                     return stop
             assert job.sniffed is not None
-            with self._heavy(job.sniffed.weight):
-                for step in self._reading(job):
+            reading = self._reading(job)
+            # A scan is read one page at a time: its memory does not grow with its size.
+            weight = 0 if reading == (self._read_paper,) else job.sniffed.weight
+            with self._heavy(weight):
+                for step in reading:
                     if (stop := step(job)) is not None:
                         return stop
         except RejectedFile as rejection:
@@ -1276,7 +1281,8 @@ def ingest_paths(
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     # Forcing an identity is HR's decision on a few files they looked at: done here, in
     # this process, which holds that decision (the workers do not).
-    parallel = workers > 1 and len(files) >= PARALLEL_FROM and not trust_reference
+    many = len(files) >= PARALLEL_FROM or (len(files) > 1 and _total_size(files) >= PARALLEL_BYTES)
+    parallel = workers > 1 and many and not trust_reference
     analyses = _analyse_in_workers(workspace, files, now, workers) if parallel else None
     try:
         for index, file in enumerate(files):
@@ -1292,6 +1298,14 @@ def ingest_paths(
         if analyses is not None:
             analyses.close()  # cancels what the workers have not started
     return report
+
+
+def _total_size(files: Iterable[Path]) -> int:
+    total = 0
+    for file in files:
+        with suppress(OSError):
+            total += file.lstat().st_size
+    return total
 
 
 def _files(paths: Iterable[Path], root: Path) -> tuple[list[Path], list[Outcome]]:

@@ -298,6 +298,9 @@ MIN_CONTRAST = 60.0
 # paper-to-mark contrast: 0.2 is about 40 grey levels on a usual scan, far
 # above the scanner's noise (σ ≈ 5) and below a light pen's stroke (60 to 90).
 INK_LEVEL = 0.2
+# Half that is a trace: not ink, but a trace spread across a box otherwise empty
+# (a pencil tick the scanner nearly washed out) makes it doubtful, not empty.
+LIGHT_LEVEL = 0.1
 # Decisions on the inner area's ink (thresholds measured with tests/paper_kit.py at
 # 150 to 300 dpi: bench/bench_marks.py prints where each kind of mark falls). A box is:
 # - "vide" below 2.5 % ink: a speck of dust or a JPEG ripple, never a tick (an
@@ -330,7 +333,7 @@ HEAVY_CELL = 0.3
 
 @dataclass(frozen=True, slots=True)
 class BoxReading:
-    """What is inside one tick box: ``fill`` is the share of inked pixels, ``darkness`` their mean.
+    """What is inside one tick box: ``fill`` is the share of inked pixels, ``darkness`` the mean.
 
     Both measured over the box's inner area (its border left out), between 0
     (white) and 1 (as dark as the registration marks).
@@ -374,7 +377,7 @@ def _read_same_size(
     """
     scale = registration.pixels_per_point
     inset = BORDER_WIDTH / 2 + GUARD_POINTS + GUARD_PIXELS / scale
-    # Offsets from each box's top-left corner (points, y up): the inner area...
+    # Offsets from each box's bottom-left corner (points, y up): the inner area...
     inner_x, inner_y = _grid(inset, width - inset, inset, height - inset, scale)
     # ...and the ring around the box, past the border's blur.
     outer_x, outer_y = _grid(-RING_OUT, width + RING_OUT, -RING_OUT, height + RING_OUT, scale)
@@ -401,6 +404,11 @@ def _read_same_size(
     )
     ink = _without_specks(darkness > INK_LEVEL)
     fill = ink.mean(axis=(1, 2))
+    light = _without_specks(darkness > LIGHT_LEVEL)
+    light_fill = light.mean(axis=(1, 2))
+    light_extent = np.minimum(light.any(axis=2).mean(axis=1), light.any(axis=1).mean(axis=1))
+    # A trace too light to be ink, drawn across the box: a tick the scan almost lost.
+    traced = (light_fill >= TICK_FILL) & (light_extent >= TICK_EXTENT)
     mean_darkness = darkness.mean(axis=(1, 2))
     rows, cols = inner_x.shape
     row_edges = (np.arange(3) * rows) // 3
@@ -420,6 +428,8 @@ def _read_same_size(
             readings.append(BoxReading(box, "incertain", 0.0, 0.0))
             continue
         state = _state(float(fill[i]), float(weakest[i]), float(extent[i]), float(solidity[i]))
+        if state == "vide" and traced[i]:
+            state = "incertain"
         readings.append(
             BoxReading(box, state, round(float(fill[i]), 4), round(float(mean_darkness[i]), 4))
         )

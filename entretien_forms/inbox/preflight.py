@@ -156,7 +156,7 @@ def read_regular_file(path: Path, name: str, limit: int) -> bytes:
     size = max(info.st_size, len(data))  # a file still growing is judged by what was read
     if size > limit:
         raise RejectedFile(
-            f"{name} pèse {size // 1_000_000} Mo, au-delà de la limite de "
+            f"{name} pèse {-(-size // 1_000_000)} Mo, au-delà de la limite de "
             f"{limit // 1_000_000} Mo pour un formulaire.",
             "Enregistrez le formulaire sans images lourdes (ou scannez-le en 200 dpi, noir "
             "et blanc) ; la limite se règle dans entretien.toml, [retours] taille_max_mo.",

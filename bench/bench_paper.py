@@ -131,9 +131,7 @@ def _scans(
 
 def _image_pdf(pages: list[Image.Image], dpi: int) -> bytes:
     buffer = io.BytesIO()
-    pages[0].save(
-        buffer, "PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=75
-    )
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=75)
     return buffer.getvalue()
 
 

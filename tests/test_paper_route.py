@@ -154,9 +154,7 @@ def test_a_team_stack_in_any_order_is_split_into_returns_and_its_ticks_are_read(
 
 
 @pytest.mark.parametrize("kind", ["tiff", "jpeg", "png"])
-def test_images_from_a_scanner_or_a_phone_are_returns_too(
-    workspace: Workspace, kind: str
-) -> None:
+def test_images_from_a_scanner_or_a_phone_are_returns_too(workspace: Workspace, kind: str) -> None:
     geometry = _paper_map(workspace, "S2")
     pages = _scanned(_ticked_pages(workspace, "S2", 3), geometry, 13)
     buffer = io.BytesIO()

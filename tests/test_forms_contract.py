@@ -18,6 +18,7 @@ from itertools import combinations
 from typing import Any
 
 import pytest
+from factories import TODAY
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
@@ -53,7 +54,6 @@ from entretien_forms.roster import Employee
 
 W = f"{{{NS_W}}}"
 W14 = f"{{{NS_W14}}}"
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 EMPLOYEE = Employee(
     matricule="S004",

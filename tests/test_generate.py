@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 from pypdf import PdfReader
 
 from entretien_forms.cli import cli
@@ -26,7 +27,6 @@ from entretien_forms.roster import read_roster
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable;CA réalisé\n"
     "M1;Martin;Claire;01/02/2012;Directrice commerciale;Ventes;;\n"

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 from lxml import etree
 from pypdf import PdfReader
 
@@ -48,7 +49,6 @@ from entretien_forms.store import IssuedForm, Store
 from entretien_forms.targeting import interview_scope, professional_target
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Responsable;Date de naissance;"
     "Dernier entretien professionnel;Type d'absence;Date de début d'absence;Date de retour\n"

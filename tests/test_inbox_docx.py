@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -37,7 +38,6 @@ W = f"{{{parts.NS_W}}}"
 W14 = f"{{{parts.NS_W14}}}"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 NAME = "EA-2026-00042.docx"
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 LIBREOFFICE = "LibreOffice/7.4.7.2$Linux_X86_64 LibreOffice_project/40$Build-2"
 EMPLOYEE = Employee(

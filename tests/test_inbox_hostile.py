@@ -22,12 +22,13 @@ import sys
 import threading
 import warnings
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 
 from entretien_forms import errors
 from entretien_forms.cli import cli
@@ -44,7 +45,6 @@ from entretien_forms.sample.returns import fill_docx
 from entretien_forms.store import MIGRATIONS, Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 27, 10, 30)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable\n"

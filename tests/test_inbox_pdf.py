@@ -31,6 +31,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from factories import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
@@ -59,7 +60,6 @@ from entretien_forms.render.qr import qr_payload, qr_png
 from entretien_forms.roster import Employee
 
 NAME = "EA-2026-00042.pdf"
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 EMPLOYEE = Employee(
     matricule="S004",

@@ -13,12 +13,13 @@ import json
 import subprocess
 import zipfile
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 from pypdf import PdfReader, PdfWriter
 
 from entretien_forms.cli import cli
@@ -31,7 +32,6 @@ from entretien_forms.sample.returns import fill_docx, fill_pdf
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 27, 10, 30)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable;CA réalisé\n"

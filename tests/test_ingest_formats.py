@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import TODAY
 
 from entretien_forms.forms import load_catalog
 from entretien_forms.generate import GenerationRequest, issue_forms, plan_generation
@@ -25,7 +26,6 @@ from entretien_forms.sample.returns import fill_docx, fill_pdf
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable\n"
     "M1;Martin;Claire;01/02/2012;Directrice commerciale;Ventes;\n"
@@ -162,3 +162,24 @@ def test_a_flattened_pdf_is_read_from_its_text_where_each_field_was(
         methods = {a.field_id: a.method for a in store.answers(submission.id or 0)}
     assert not submission.paper and submission.keying is None
     assert methods["formations.1.theme"] == "pdf_text"
+
+
+@pytest.mark.integration
+def test_the_word_form_exported_to_pdf_is_read_from_its_text(
+    workspace: Workspace, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    exported = _saved_as(require_tool("soffice"), _filled_docx(workspace), "pdf", tmp_path / "lo")
+
+    outcome = _ingest(workspace, "export-word.pdf", exported)
+
+    assert outcome.status == "ok", outcome.message
+    answers = _answers(workspace)
+    assert answers["entretien.date"] == "2026-12-12"
+    assert answers["entretien.mode"] == "Visio"
+    assert answers["formations.1.theme"] == "Négociation avancée"
+    with Store.open(workspace.database_path) as store:
+        (submission,) = store.submissions()
+        methods = {a.field_id: a.method for a in store.answers(submission.id or 0)}
+    assert not submission.paper and submission.keying is None
+    assert methods["formations.1.theme"] == "pdf_text"
+    assert any("Formulaire Word exporté en PDF" in w for w in outcome.warnings)

@@ -16,7 +16,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -25,6 +25,7 @@ import pikepdf
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 from PIL import ImageDraw, ImageFont
 
 from entretien_forms.cli import cli
@@ -44,7 +45,6 @@ from entretien_forms.roster import read_roster
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 27, 10)
 DPI = 200
 SCALE = DPI / 72

@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date
 
 import numpy as np
 import pytest
+from factories import TODAY
 from paper_kit import (
     EXPECTED,
     TICKED_KINDS,
@@ -51,7 +51,6 @@ from entretien_forms.inbox.marks import (
 )
 from entretien_forms.render.pdf import PdfTemplate, write_print_batch
 
-TODAY = date(2026, 11, 26)
 DPIS = (150, 200, 300)
 
 

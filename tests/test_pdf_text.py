@@ -26,6 +26,7 @@ from types import ModuleType
 import pikepdf
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
+from factories import TODAY
 from pypdf import PdfWriter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -41,7 +42,6 @@ from entretien_forms.render.pdf import PdfTemplate, write_print_batch
 from entretien_forms.roster import Employee
 
 NAME = "EA-2026-00042.pdf"
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 EMPLOYEE = Employee(
     matricule="S004",

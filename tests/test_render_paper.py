@@ -14,7 +14,7 @@ import io
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 
 import pypdfium2 as pdfium
 import pytest
+from factories import TODAY
 from PIL import Image
 from pypdf import PdfReader
 
@@ -46,7 +47,6 @@ from entretien_forms.roster import read_roster
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
-TODAY = date(2026, 11, 26)
 SCALE = 4.0  # 288 dpi: a 9 pt box is 36 pixels, a border 3
 LEVELS = ("À acquérir", "En cours", "Maîtrisée", "Expert")
 

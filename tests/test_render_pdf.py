@@ -15,6 +15,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from factories import TODAY
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject
@@ -36,7 +37,6 @@ from entretien_forms.render._pdf_text import fit, pdf_text, show, winansi, wrap
 from entretien_forms.render.pdf import PdfTemplate, write_print_batch
 from entretien_forms.roster import Employee
 
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 LONG_NAME = "Marie-" + "Éléonore " * 33  # 303 characters
 HOSTILE = "( ) \\ <>"

@@ -26,6 +26,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from factories import TODAY
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -49,7 +50,6 @@ from entretien_forms.render.pdf import PdfTemplate, write_print_batch
 from entretien_forms.render.qr import qr_payload, qr_png
 from entretien_forms.roster import Employee
 
-TODAY = date(2026, 11, 26)
 CONTEXT = campaign_context("2026", 2026, TODAY, "Horizon SAS", 28)
 EMPLOYEE = Employee(
     matricule="S004",

@@ -30,6 +30,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from factories import TODAY
 
 from entretien_forms.campaign import campaign_to_issue, current_campaign
 from entretien_forms.cli import cli
@@ -47,7 +48,6 @@ from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-TODAY = date(2026, 11, 26)
 ROSTER = (
     "Matricule;Nom;Prénom;Date d'entrée;Poste;Service;Responsable\n"
     "M1;Martin;Claire;01/02/2012;Directrice commerciale;Ventes;\n"

@@ -40,6 +40,7 @@ Who the form is for is not read here: the caller's identity stands.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import re
 import time
 import unicodedata
@@ -60,10 +61,13 @@ from entretien_forms.forms.model import Column, Field, FormLayout, Table
 from entretien_forms.inbox import scan
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
 
-__all__ = ["MAX_PAGES", "read_docx_export"]
+__all__ = ["MAX_PAGES", "MAX_SEGMENTS", "read_docx_export"]
 
 # Our forms run to a dozen pages; a longer PDF is another document.
 MAX_PAGES = 50
+# More segments than this in the whole file is not our form: its texts are not looked
+# for (matching them costs texts × segments). A 12-page form has 2,000.
+MAX_SEGMENTS = 10_000
 # Half of the form's labels must be found in the text of the pages.
 _LABELS_FOUND = 0.5
 # A gap wider than this (points) between two characters of a line separates two
@@ -87,6 +91,10 @@ _FOOTER_BAND = 0.08
 # A longer drop than the shortest one of an answer, by this much (points), is a new
 # paragraph (paragraph spacing), not a wrapped line.
 _PARAGRAPH_EXTRA = 2.5
+# A line of one word ending this many sizes (ems) from its place's right edge, with no
+# space after it, is a word too long for the line, cut there (the cells' margins and
+# the estimate of the edge take about one).
+_CUT_WORD = 2.0
 # Text render modes that leave nothing on the page (ISO 32000-1, 9.3.6).
 _INVISIBLE_MODES = frozenset({3, 7})
 # What a check box shows: ticked (Word's ☒, or a cross or an X typed instead), or not.
@@ -117,10 +125,8 @@ class _Segment:
     baseline: float
     size: float
     index: int  # position on its page, for identity
-
-    @property
-    def squeezed(self) -> str:
-        return _squeezed(self.text)
+    space_after: bool  # pdfium reads a space after it: a line that wrapped between words
+    squeezed: str  # the text as texts are compared (``_squeezed``)
 
     @property
     def centre(self) -> float:
@@ -137,25 +143,33 @@ class _Char:
     baseline: float
     size: float
     space_before: bool  # pdfium reads a space (typed or inferred) just before it
+    space_after: bool = False
 
 
-def _chars(text_page: pdfium.PdfTextPage) -> Iterator[_Char]:
+def _chars(text_page: pdfium.PdfTextPage) -> list[_Char]:
     """The visible characters of a page in pdfium's order, each saying if a space precedes it."""
     raw = text_page.raw
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     x, y = ctypes.c_double(), ctypes.c_double()
     modes: dict[int, int] = {}
     space = False
+    found: list[_Char] = []
     for index in range(pdfium_c.FPDFText_CountChars(raw)):
         code = pdfium_c.FPDFText_GetUnicode(raw, index)
         try:
             text = chr(code)
         except (ValueError, OverflowError):
             text = "\ufffd"
-        if text.isspace() or text == "\ufffe":
-            space = True
-            continue
         generated = bool(pdfium_c.FPDFText_IsGenerated(raw, index))
+        if text in "\r\n" or text == "\ufffe":
+            continue
+        if text.isspace():
+            # A space pdfium inferred from a gap separates words within a line; only
+            # a space the file holds says that a line ending with it wrapped there.
+            space = True
+            if not generated and found and not found[-1].space_after:
+                found[-1] = replace(found[-1], space_after=True)
+            continue
         handle = pdfium_c.FPDFText_GetTextObject(raw, index)
         obj = ctypes.cast(handle, ctypes.c_void_p).value if handle else None
         if obj is not None:
@@ -169,8 +183,11 @@ def _chars(text_page: pdfium.PdfTextPage) -> Iterator[_Char]:
         pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top)
         pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y)
         size = pdfium_c.FPDFText_GetFontSize(raw, index) or 10.0
-        yield _Char(text, left.value, right.value, bottom.value, top.value, y.value, size, space)
+        found.append(
+            _Char(text, left.value, right.value, bottom.value, top.value, y.value, size, space)
+        )
         space = False
+    return found
 
 
 def _segments(chars: Sequence[_Char]) -> list[_Segment]:
@@ -206,8 +223,9 @@ def _segment(run: Sequence[_Char], index: int) -> _Segment:
                 parts.append(" ")
         parts.append(char.text)
     sizes = sorted(c.size for c in run)
+    text = "".join(parts)
     return _Segment(
-        text="".join(parts),
+        text=text,
         left=min(c.left for c in run),
         right=max(c.right for c in run),
         bottom=min(c.bottom for c in run),
@@ -215,6 +233,8 @@ def _segment(run: Sequence[_Char], index: int) -> _Segment:
         baseline=max(c.baseline for c in run),
         size=sizes[len(sizes) // 2],
         index=index,
+        space_after=run[-1].space_after,
+        squeezed=_squeezed(text),
     )
 
 
@@ -359,13 +379,15 @@ def read_docx_export(data: bytes, name: str, layout: FormLayout) -> Extraction |
                     width, height = page.get_size()
                     text_page = page.get_textpage()
                     try:
-                        chars = list(_chars(text_page))
+                        chars = _chars(text_page)
                     finally:
                         text_page.close()
                 finally:
                     page.close()
                 pages.append(_Page(number, width, height, _segments(chars)))
             producer = _producer(document)
+    if sum(len(page.segments) for page in pages) > MAX_SEGMENTS:
+        return None
     _mark_furniture(pages)
     texts, tables = _form_texts(layout)
     reader = _Reader(pages)
@@ -376,7 +398,7 @@ def read_docx_export(data: bytes, name: str, layout: FormLayout) -> Extraction |
         return None
     answers: dict[str, RawAnswer] = {}
     notes: list[str] = []
-    taken = reader.read_tables(tables, answers, notes)
+    taken = reader.read_tables(tables, answers)
     reader.read_fields(found, taken, answers)
     notes.insert(
         0,
@@ -465,7 +487,7 @@ class _Reader:
     # --- tables
 
     def read_tables(
-        self, tables: Sequence[Table], answers: dict[str, RawAnswer], notes: list[str]
+        self, tables: Sequence[Table], answers: dict[str, RawAnswer]
     ) -> dict[int, list[tuple[float, float]]]:
         """Read each table's cells; the vertical spans the tables take, by page."""
         spans: dict[int, list[tuple[float, float]]] = {}
@@ -487,7 +509,7 @@ class _Reader:
         return spans
 
     def _table_place(self, table: Table, page: _Page, first_row: int) -> _TablePlace | None:
-        body = [s for s in self._body(page)]
+        body = list(self._body(page))
         headers = _header(table, body, self.static[page.number])
         if headers is None:
             return None
@@ -499,9 +521,7 @@ class _Reader:
             (
                 s
                 for s in body
-                if s.left < starts[0]
-                and s.top < header_bottom + 1
-                and s.index not in header_ids
+                if s.left < starts[0] and s.top < header_bottom + 1 and s.index not in header_ids
             ),
             key=lambda s: (-s.baseline, s.left),
         )
@@ -569,7 +589,11 @@ class _Reader:
             if text.field is not None and text.option is not None:
                 mark = _mark(place.segments[0].text)
                 if mark is not None:
-                    key = text.field.id if text.option == 0 else option_key(text.field.id, text.option)
+                    key = (
+                        text.field.id
+                        if text.option == 0
+                        else option_key(text.field.id, text.option)
+                    )
                     answers[key] = RawAnswer(mark, "pdf_text")
         by_page: dict[int, list[_Found]] = {}
         for place in found:
@@ -641,14 +665,16 @@ def _next_line(
         ):
             continue
         squeezed = seg.squeezed
-        if squeezed and rest.startswith(squeezed) and (best is None or seg.baseline > best.baseline):
+        if (
+            squeezed
+            and rest.startswith(squeezed)
+            and (best is None or seg.baseline > best.baseline)
+        ):
             best = seg
     return best
 
 
-def _header(
-    table: Table, body: Sequence[_Segment], claimed: set[int]
-) -> tuple[_Found, ...] | None:
+def _header(table: Table, body: Sequence[_Segment], claimed: set[int]) -> tuple[_Found, ...] | None:
     """The header texts of the table's columns on a page, left to right, if all are there.
 
     ``claimed``: segments already read as another table's (two tables may
@@ -737,7 +763,7 @@ def _value(item: Field, segments: Sequence[_Segment], right: float) -> dict[str,
     if item.type == "longtext":
         text = _paragraphs(lines, right)
     else:
-        text = " ".join(_joined(lines).split())
+        text = " ".join(_joined(lines, right).split())
     if not text.strip() or _squeezed(text) in {_squeezed(e) for e in _EMPTY}:
         return {}
     if item.type in ("choice", "rating"):
@@ -790,22 +816,36 @@ def _line_text(line: Sequence[_Segment]) -> str:
     return " ".join(s.text.strip() for s in line)
 
 
-def _joined(lines: Sequence[Sequence[_Segment]]) -> str:
+def _joined(lines: Sequence[Sequence[_Segment]], right_edge: float) -> str:
     """The lines of a one-line answer that wrapped, joined as it was typed."""
-    out = ""
-    for line in lines:
-        text = _line_text(line)
-        if out.endswith(_LINE_HYPHEN):
-            out = out[:-1] + "-" + text
-        elif out:
-            out += " " + text
-        else:
-            out = text
+    out = _line_text(lines[0]) if lines else ""
+    for previous, line in itertools.pairwise(lines):
+        out = _join(out, previous, _line_text(line), right_edge)
     return out.replace(_LINE_HYPHEN, "-")
 
 
+def _join(out: str, previous: Sequence[_Segment], text: str, right_edge: float) -> str:
+    """``text``, the next line, after ``out`` whose last line is ``previous``, as it wrapped.
+
+    A space between them, but for a hyphen that ended the line, or a word too
+    long for the line cut where the line ended (a single word filling it, with
+    no space after).
+    """
+    if out.endswith(_LINE_HYPHEN):
+        return out[:-1] + "-" + text
+    last = previous[-1]
+    if (
+        len(previous) == 1
+        and " " not in last.text.strip()
+        and not last.space_after
+        and last.right >= right_edge - _CUT_WORD * last.size
+    ):
+        return out + text
+    return out + " " + text
+
+
 def _paragraphs(lines: Sequence[Sequence[_Segment]], right_edge: float) -> str:
-    """The lines of a long answer: a new line where a paragraph ended, a space where it wrapped.
+    """The lines of a long answer: a new line where a paragraph ended, joined where it wrapped.
 
     A paragraph ended where the next line's first word would have fitted on
     the line before (the text did not wrap), or where the drop between the
@@ -813,7 +853,7 @@ def _paragraphs(lines: Sequence[Sequence[_Segment]], right_edge: float) -> str:
     """
     if not lines:
         return ""
-    drops = [a[0].baseline - b[0].baseline for a, b in zip(lines, lines[1:], strict=False)]
+    drops = [a[0].baseline - b[0].baseline for a, b in itertools.pairwise(lines)]
     shortest = min(drops, default=0.0)
     out = _line_text(lines[0])
     for previous, line, drop in zip(lines, lines[1:], drops, strict=False):
@@ -824,8 +864,6 @@ def _paragraphs(lines: Sequence[Sequence[_Segment]], right_edge: float) -> str:
         fits = previous[-1].right + 0.3 * size + word_width < right_edge - size
         if drop > shortest + _PARAGRAPH_EXTRA or fits:
             out = out.replace(_LINE_HYPHEN, "-") + "\n" + text
-        elif out.endswith(_LINE_HYPHEN):
-            out = out[:-1] + "-" + text
         else:
-            out += " " + text
+            out = _join(out, previous, text, right_edge)
     return out.replace(_LINE_HYPHEN, "-")

@@ -61,6 +61,7 @@ from entretien_forms.forms.paper import PaperMap
 from entretien_forms.identity import verify
 from entretien_forms.inbox import (
     convert,
+    docx_export,
     docx_reader,
     filing,
     keying_reader,
@@ -537,7 +538,10 @@ class Inbox:
             )
         several = len(known) > 1
         for number, (form, issued) in enumerate(known, start=1):
-            job.parts.append(self._paper_part(job, form, issued, number if several else 0))
+            part = self._paper_part(
+                job, form, issued, number if several else 0, alone=len(found.forms) == 1
+            )
+            job.parts.append(part)
         if file_notes:
             first = job.parts[0]
             job.parts[0] = replace(
@@ -597,7 +601,9 @@ class Inbox:
             self._maps[issued.paper_map] = None if text is None else PaperMap.from_json(text)
         return self._maps[issued.paper_map]
 
-    def _paper_part(self, job: _Job, form: PaperForm, issued: IssuedForm, number: int) -> Part:
+    def _paper_part(
+        self, job: _Job, form: PaperForm, issued: IssuedForm, number: int, *, alone: bool
+    ) -> Part:
         assert job.sniffed is not None and job.sha is not None
         layout, version_note = self._layout(issued, job.now.date())
         warnings: list[str] = [*form.notes]
@@ -610,7 +616,11 @@ class Inbox:
             )
         geometry = self._paper_map(issued.reference)
         text = None
-        if job.sniffed.format == "pdf" and geometry is not None:
+        if job.sniffed.format == "pdf" and form.page_count is None and alone:
+            # Pages printed from Word (the bare reference): the Word form exported to PDF
+            # ("Exporter au format PDF"), read in its text by the form's labels.
+            text = docx_export.read_docx_export(job.data, job.name, layout)
+        elif job.sniffed.format == "pdf" and geometry is not None:
             # Flattened or printed to PDF: its text is there, read where each field was.
             text = pdf_text.read_text_layer(
                 job.data,

@@ -222,3 +222,15 @@ def test_written_answers_are_keyed_on_a_sheet_and_stored_on_the_same_paper_retur
         _ticked_pages(workspace, "S2", 5), geometry, 15)), 11)  # fmt: skip
     assert _submissions(workspace)[-1].status == "jointe"
     assert _answers(workspace, paper)["formations.1.theme"][0] == "Négociation avancée"
+
+
+def test_the_command_counts_the_forms_of_a_stack_not_its_files(workspace: Workspace) -> None:
+    geometry = _paper_map(workspace, "S2")
+    pages = _scanned(_ticked_pages(workspace, "S2", 6), geometry, 16)
+    pages += _scanned(_ticked_pages(workspace, "S3", 7), geometry, 17)
+    (workspace.inbox / "pile.pdf").write_bytes(_image_pdf(pages))
+
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "ingest"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 formulaires enregistrés, 0 fichier mis de côté." in result.output

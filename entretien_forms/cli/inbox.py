@@ -57,7 +57,8 @@ def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_refer
             failfast=failfast,
             trust_reference=trust_reference,
         )
-    ok, rejected = report.count("ok"), report.count("rejected")
+    ok = sum(o.returns for o in report.outcomes if o.status == "ok")
+    rejected = report.count("rejected")
     duplicates, failed = report.count("duplicate"), report.count("failed")
     parts = [
         count(ok, "formulaire enregistré", "formulaires enregistrés"),

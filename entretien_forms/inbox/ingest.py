@@ -918,6 +918,7 @@ class Inbox:
             submission.reference,
             target,
             warnings,
+            returns=len(parts),
         )
 
     def _recover_one(self, submission: Submission, source: Path, now: datetime) -> Outcome | None:

@@ -126,6 +126,7 @@ class Outcome:
     # The workspace itself is the problem (disk full, database not writable): the
     # next files would fail the same way, so a batch stops and leaves them in place.
     halt: bool = False
+    returns: int = 1  # ok: the returns stored from the file (a scanned stack holds many)
 
 
 @dataclass

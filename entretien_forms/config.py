@@ -90,6 +90,48 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class MailCollectSettings:
+    """``[courriel.collecte]``: the mailbox managers reply to (IMAP)."""
+
+    host: str = field(default="", metadata=_key("serveur"))  # empty: no collecting
+    port: int = field(default=993, metadata=_key("port"))
+    security: str = field(default="ssl", metadata=_key("securite"))
+    user: str = field(default="", metadata=_key("utilisateur"))
+    folder: str = field(default="INBOX", metadata=_key("dossier"))
+    done_folder: str = field(default="Traités", metadata=_key("dossier_traites"))
+    poll_seconds: int = field(default=120, metadata=_key("intervalle_s"))
+    # Senders allowed besides the roster's e-mails: "@exemple.fr" or whole addresses.
+    allowed_senders: tuple[str, ...] = field(default=(), metadata=_key("expediteurs_autorises"))
+    max_message_mb: int = field(default=40, metadata=_key("taille_max_message_mo"))
+    max_attachments: int = field(default=20, metadata=_key("pieces_jointes_max"))
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """``[courriel]``: sending forms and reminders (SMTP), and acknowledging returns."""
+
+    host: str = field(default="", metadata=_key("serveur"))  # empty: no e-mail at all
+    port: int = field(default=587, metadata=_key("port"))
+    security: str = field(default="starttls", metadata=_key("securite"))
+    user: str = field(default="", metadata=_key("utilisateur"))
+    sender: str = field(default="", metadata=_key("expediteur"))
+    sender_name: str = field(default="Service RH", metadata=_key("nom_expediteur"))
+    reply_to: str = field(default="", metadata=_key("repondre_a"))
+    # The password is never in this file: this environment variable, else the keyring.
+    password_variable: str = field(
+        default="ENTRETIEN_COURRIEL_MOT_DE_PASSE", metadata=_key("variable_mot_de_passe")
+    )
+    max_attachments_mb: int = field(default=15, metadata=_key("pieces_jointes_max_mo"))
+    acknowledge: bool = field(default=True, metadata=_key("accuse_reception"))
+    reminder_days_before: int = field(default=7, metadata=_key("relance_jours_avant"))
+    reminder_every_days: int = field(default=7, metadata=_key("relance_tous_les_jours"))
+    deadline: str = field(default="", metadata=_key("date_limite"))  # jj/mm/aaaa
+    collect: MailCollectSettings = field(
+        default_factory=MailCollectSettings, metadata=_key("collecte")
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about the workspace's choices."""
 
@@ -99,6 +141,7 @@ class Settings:
     inbox: InboxSettings = field(default_factory=InboxSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     campaign: CampaignSettings = field(default_factory=CampaignSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     # The company's taxonomy of training themes (group, keywords); empty: the built-in one.
     training_themes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Job title keywords per skills grid, in the order they are tried.
@@ -132,12 +175,14 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "retours": ("inbox", InboxSettings),
     "rapports": ("reports", ReportSettings),
     "campagne": ("campaign", CampaignSettings),
+    "courriel": ("mail", MailSettings),
 }
 _GRIDS_SECTION = "grilles"
 _THEMES_SECTION = "themes_formation"
 _CHOICES: dict[str, tuple[str, ...]] = {
     "regime": ("2025", "avant-2025"),
     "declenchement_abondement": ("et", "ou"),
+    "securite": ("starttls", "ssl", "aucune"),
 }
 
 
@@ -191,6 +236,18 @@ def _parse_section(cls: type[Any], section: str, content: dict[str, Any], source
         f = fields_by_key[key]
         where = f"{source}, [{section}] {key}"
         expected = f.type if isinstance(f.type, str) else f.type.__name__
+        if expected == "MailCollectSettings":  # a sub-section: [courriel.collecte]
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where} : [{section}.{key}] doit être une section.")
+            values[f.name] = _parse_section(MailCollectSettings, f"{section}.{key}", value, source)
+            continue
+        if expected == "tuple[str, ...]":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(
+                    f'{where} : liste de textes attendue, par exemple ["@exemple.fr"].'
+                )
+            values[f.name] = tuple(v.strip() for v in value if v.strip())
+            continue
         if expected == "bool":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where} : true ou false attendu, trouvé « {value} ».")

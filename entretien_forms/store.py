@@ -200,6 +200,42 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_current ON submissions(matricule, kind, campaign, status);
     CREATE INDEX submissions_attached ON submissions(attached_to);
     """,
+    # 9: e-mail. Every message sent (forms, reminders, acknowledgements) once, by what it
+    # is for; every message collected from the mailbox once, by Message-ID; the message a
+    # returned file came with (its provenance), by the file's sha256.
+    """
+    CREATE TABLE mail_sent (
+        id INTEGER PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('envoi', 'relance', 'accuse')),
+        campaign TEXT,
+        recipient TEXT NOT NULL,
+        matricule TEXT,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        in_reply_to TEXT,
+        references_ TEXT,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        sent_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('a_envoyer', 'envoye', 'echec', 'brouillon')),
+        error TEXT
+    );
+    CREATE INDEX mail_sent_lookup ON mail_sent(purpose, campaign, recipient);
+    CREATE TABLE mail_received (
+        message_id TEXT PRIMARY KEY,
+        sender TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        sent_date TEXT,
+        received_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('telecharge', 'depose', 'traite', 'refuse')),
+        detail TEXT
+    );
+    CREATE TABLE mail_attachments (
+        sha256 TEXT NOT NULL,
+        message_id TEXT NOT NULL REFERENCES mail_received(message_id),
+        file_name TEXT NOT NULL,
+        PRIMARY KEY (sha256, message_id)
+    );
+    """,
 )
 
 # Employee attributes stored as columns, in table order (row/extra handled apart); the

@@ -70,8 +70,8 @@ def import_(app: AppContext, file: Path) -> None:
 
 
 def import_roster_file(file: Path, workspace: Workspace) -> Roster:
-    """``roster.import_file``, then its report printed; for ``roster import``, ``demo``
-    and ``generate FILE``."""
+    """``roster.import_file``, then its report printed; for ``roster import``,
+    ``generate FILE`` and ``report --roster FILE``."""
     result = import_file(file, workspace)
     print_roster_summary(result.roster)
     print_import_report(result.stored)

@@ -16,10 +16,14 @@ a file is read the best way it allows, and each answer says how it was found
 - ``typed_mark``: a check box ticked by typing ☒, ✓ or X instead of clicking.
 
 A form issued from a company's own template is matched by position to that
-template's controls (``blank``), not to the built-in form's. Text typed
-outside the controls (a remark under a table, after a field) is no answer,
-but it is not dropped unseen: a note quotes it (``added_text_note``, shared
-with ``odt_reader``).
+template's controls (``blank``), not to the built-in form's; the rest of a
+long answer that LibreOffice leaves after its control is read up to the
+template's own next paragraph. Fields side by side that LibreOffice 7.4 nests
+into one another (and sometimes closes in the next paragraph: the closing
+tags are put back, or the file is refused saying why) are left unread, with a
+note. Text typed outside the controls (a remark under a table, after a
+field) is no answer, but it is not dropped unseen: a note quotes it
+(``added_text_note``, shared with ``odt_reader``).
 
 The file comes from outside. The package is checked before anything is
 inflated (declared sizes, compression ratio, encryption, macros), the XML
@@ -442,6 +446,9 @@ class _Control:
     placeholder: bool = False
     checked: bool | None = None
     list_element: Any = None
+    # Inside another answer control, or holding one: fields side by side that
+    # LibreOffice 7.4 nested (``_controls``); what each holds cannot be told.
+    tangled: bool = False
 
     def alias(self) -> str | None:
         alias = None if self.properties is None else self.properties.find(_W_ALIAS)
@@ -473,12 +480,14 @@ def _checked(element: Any) -> bool | None:
 def _controls(root: Any) -> list[_Control]:
     """The answer controls in document order.
 
-    A control that holds other controls is a wrapper (LibreOffice puts an
-    untyped one around each check box): only what it holds is read, and its
-    tag, if it has one, goes to the single control inside.
+    A rich text control that holds other controls is a wrapper (LibreOffice
+    puts an untyped one around each check box): only what it holds is read,
+    and its tag, if it has one, goes to the single control inside. Any other
+    control holding one is ``tangled``, and so is every control inside it.
     """
     found: list[_Control] = []
     handed_down: dict[Any, str] = {}
+    tangled: set[Any] = set()
     for sdt in root.iter(_W_SDT):
         control = _Control(sdt)
         for part in sdt:
@@ -497,8 +506,17 @@ def _controls(root: Any) -> list[_Control]:
             if control.tag is not None and len(inside) == 1:
                 handed_down[inside[0]] = control.tag
             continue
-        if control.kind in _ANSWER_KINDS:
-            found.append(control)
+        if control.kind not in _ANSWER_KINDS:
+            continue
+        if sdt in tangled:
+            control.tangled = True
+        elif control.kind != "richText" and next(control.content.iter(_W_SDT), None) is not None:
+            # Only rich text may hold controls. LibreOffice 7.4 saves a date, list
+            # or check box followed by another control in one paragraph as one
+            # holding the next, that one's text after it: no answer is certain.
+            control.tangled = True
+            tangled.update(control.content.iter(_W_SDT))
+        found.append(control)
     return found
 
 
@@ -688,13 +706,17 @@ class _Plan:
     slots: tuple[_Slot, ...]
     by_key: Mapping[str, _Slot]
     known: FormText  # what the blank form prints outside its controls
+    # A company template's long-text controls, by key: its paragraphs after the
+    # control up to the next field, table or cell, as patterns of folded text.
+    # LibreOffice 7.4 leaves the rest of a long answer before them (``long_text``).
+    tails: Mapping[str, tuple[re.Pattern[str], ...]]
 
 
 @lru_cache(maxsize=32)
 def _plan_of(layout: FormLayout) -> _Plan:
     """The controls our renderer writes for ``layout``: what a re-saved form is matched to."""
     slots = docx_controls(layout)
-    return _Plan(slots, {slot.key: slot for slot in slots}, form_text(layout))
+    return _Plan(slots, {slot.key: slot for slot in slots}, form_text(layout), {})
 
 
 # The last layouts seen, by identity: hashing a layout costs more than reading a form.
@@ -724,8 +746,12 @@ def _blank_plan(layout: FormLayout, blank: bytes) -> _Plan:
     """
     fields = {f.id: f for f in layout.fields}
     slots: list[_Slot] = []
-    root = _document_root(_open(blank, "modèle vierge"))
-    for control in _controls(root):
+    root, _ = _document_root(_open(blank, "modèle vierge"))
+    controls = _controls(root)
+    text = _Text()
+    paragraphs = _Paragraphs(root, controls)
+    tails: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for control in controls:
         field_id, _, n = (control.tag or "").partition("#")
         field = fields.get(field_id)
         if field is None:
@@ -735,21 +761,117 @@ def _blank_plan(layout: FormLayout, blank: bytes) -> _Plan:
         kind: Any = control.kind  # one of _ANSWER_KINDS: a ControlKind
         alias = control.alias() or ""
         slots.append(ControlSpec(control.tag or "", kind, alias, field, option, box))
-    text = _Text()
+        parent = control.sdt.getparent()
+        last = next(control.content.iterchildren(_W_P, reversed=True), None)
+        if (
+            control.kind == "richText"
+            and parent is not None
+            and parent.tag != _W_P
+            and last is not None
+        ):
+            # A block of paragraphs: the template's own text after it is not the answer's.
+            after = (text.of(p) for p in paragraphs.after(last))
+            tails[control.tag or ""] = tuple(_pattern(t) for t in after if t.strip())
     known = form_text(layout, (text.of(p) for p in root.iter(_W_P)))
-    return _Plan(tuple(slots), {slot.key: slot for slot in slots}, known)
+    return _Plan(tuple(slots), {slot.key: slot for slot in slots}, known, tails)
 
 
-def _document_root(package: _Package) -> Any:
-    """The parsed ``w:document`` of ``package``, Strict namespaces read as transitional."""
+class _Paragraphs:
+    """The paragraphs of a document in order, and what follows a paragraph."""
+
+    def __init__(self, root: Any, controls: list[_Control]) -> None:
+        self.all = list(root.iter(_W_P))
+        self.index = {p: n for n, p in enumerate(self.all)}
+        self.controls = {control.sdt for control in controls}
+
+    def after(self, paragraph: Any) -> list[Any]:
+        """The paragraphs after ``paragraph`` up to the next field, table or cell."""
+        cell = next(paragraph.iterancestors(_W_TC), None)
+        found = []
+        for following in self.all[self.index[paragraph] + 1 :]:
+            if (
+                next(following.iterancestors(_W_TC), None) is not cell
+                or next(following.iter(_W_SDT), None) is not None
+                or any(sdt in self.controls for sdt in following.iterancestors(_W_SDT))
+            ):
+                break
+            found.append(following)
+        return found
+
+
+def _pattern(paragraph: str) -> re.Pattern[str]:
+    """A template paragraph as a pattern of folded text, any value for a placeholder."""
+    pieces = [fold(p) for p in _TEMPLATE_CODE.split(paragraph)]
+    return re.compile(".*".join(re.escape(p) for p in pieces))
+
+
+def _document_root(package: _Package, producer: str | None = None) -> tuple[Any, bool]:
+    """The parsed ``w:document`` of ``package``, Strict namespaces read as transitional.
+
+    True with it when the closing tags LibreOffice 7.4 misplaces after fields
+    side by side were put back (``_put_back_closings``).
+    """
     name, part = package.name, package.document.filename
     raw = _read(package.archive, package.document, name, MAX_DOCUMENT_BYTES)
-    root = _parse(raw, name, part)
+    repaired = False
+    try:
+        root = _parse(raw, name, part)
+    except RejectedFile as rejected:
+        error = rejected.__cause__
+        if not isinstance(error, etree.XMLSyntaxError) or not _closed_late(error):
+            raise
+        raw = _put_back_closings(raw)
+        try:
+            root = _parse(raw, name, part)
+        except RejectedFile:
+            raise _nested_fields(name, part, error, producer) from error
+        repaired = True
     if root.tag == _STRICT_DOCUMENT:
         root = _parse(raw.replace(_STRICT_W, parts.NS_W.encode()), name, part)
     if root.tag != _W_DOCUMENT:
         raise _damaged(name, part)
-    return root
+    return root, repaired
+
+
+# LibreOffice 7.4 writes a date, list or check box control followed, in the same
+# paragraph and with nothing between, by a text control as one holding the next,
+# and closes the first only in the next paragraph (of the next cell, in a table),
+# after its properties: ``...</w:sdt></w:p><w:p><w:pPr>...</w:pPr></w:sdtContent>
+# </w:sdt>...``. Put back before the ``</w:p>``, they close what the paragraph
+# opened (a strict parse checks it), which ``_controls`` then reads as tangled:
+# unread. Between the two paragraphs, only the markup of cells, rows and of
+# controls that open (LibreOffice's wrapper of a check box) is let through.
+_CLOSED_LATE = re.compile(
+    rb"</w:p>((?:(?!</?w:p[\s>/]|</w:sdt>|</w:sdtContent>|<w:r[\s>/]).){0,4096}?)"
+    rb"(<w:p(?:\s[^>]*)?>)(<w:pPr/>|<w:pPr(?:\s[^>]*)?>(?:(?!</w:pPr>).)*?</w:pPr>)?"
+    rb"((?:</w:sdtContent></w:sdt>)+)",
+    re.DOTALL,
+)
+
+
+def _closed_late(error: Any) -> bool:
+    """Whether lxml stopped on a content control closed after the end of its paragraph."""
+    return bool(error.code == etree.ErrorTypes.ERR_TAG_NAME_MISMATCH and "sdt" in (error.msg or ""))
+
+
+def _put_back_closings(raw: bytes) -> bytes:
+    return _CLOSED_LATE.sub(rb"\4</w:p>\1\2\3", raw)
+
+
+def _nested_fields(name: str, part: str, error: Any, producer: str | None) -> RejectedFile:
+    line, column = error.position
+    return RejectedFile(
+        f"{name} a été enregistré par {software(producer)} avec un texte de document invalide "
+        f"({part}, ligne {line}, colonne {column} : champs de formulaire imbriqués de travers, "
+        "un champ fermé après la fin de son paragraphe). LibreOffice 7.4 écrit ainsi des "
+        "champs placés côte à côte sans rien entre eux dans un paragraphe du modèle : les "
+        "réponses ne peuvent pas être rattachées sûrement à leurs questions.",
+        "L'enregistrer à nouveau dans LibreOffice ne corrigerait rien : demandez au "
+        "responsable de remplir le formulaire dans Microsoft Word, ou envoyez-lui le PDF du "
+        "même formulaire (dossier outbox/<campagne>/<responsable>/). Dans le modèle Word, "
+        "séparez ces champs par un espace ou un libellé.",
+        RejectionCode.DAMAGED,
+    )
 
 
 # --------------------------------------------------------------------------- text added
@@ -811,8 +933,7 @@ def form_text(layout: FormLayout, blank_paragraphs: Iterable[str] = ()) -> FormT
     patterns: list[re.Pattern[str]] = []
     for paragraph in blank_paragraphs:
         if _TEMPLATE_CODE.search(paragraph):
-            pieces = [fold(p) for p in _TEMPLATE_CODE.split(paragraph)]
-            patterns.append(re.compile(".*".join(re.escape(p) for p in pieces)))
+            patterns.append(_pattern(paragraph))
             paragraph = _TEMPLATE_CODE.sub(" ", paragraph)
         words |= _words(paragraph)
     return FormText(frozenset(words), tuple(patterns))
@@ -877,11 +998,11 @@ def extract_docx(
     """
     package = _open(data, name)
     extraction = Extraction(identity=_identity(package), producer=_producer(package))
-    root = _document_root(package)
+    root, repaired = _document_root(package, extraction.producer)
     plan = None
     if layout is not None:
         plan = _plan(layout) if blank is None else _blank_plan(layout, blank)
-    _Reading(root, layout, extraction, plan).run()
+    _Reading(root, layout, extraction, plan, repaired=repaired).run()
     return extraction
 
 
@@ -894,8 +1015,14 @@ class _Reading:
         layout: FormLayout | None,
         extraction: Extraction,
         plan: _Plan | None = None,
+        *,
+        repaired: bool = False,
     ) -> None:
         self.root = root
+        self.repaired = repaired  # closing tags put back (``_document_root``)
+        self.controls: list[_Control] = []
+        self.paragraphs: _Paragraphs | None = None  # made when a long answer needs it
+        self.answer_sdts: set[Any] | None = None
         self.layout = layout
         self.plan = plan
         self.extraction = extraction
@@ -907,7 +1034,7 @@ class _Reading:
         self.misaligned = False  # untagged controls that could not be matched by position
 
     def run(self) -> None:
-        controls = _controls(self.root)
+        controls = self.controls = _controls(self.root)
         untagged: list[_Control] = []
         unknown: list[str] = []
         for control in controls:
@@ -938,6 +1065,12 @@ class _Reading:
                 f"« {label} » figure plusieurs fois dans le document avec des réponses "
                 "différentes (contenu copié ?) : la première a été gardée, à vérifier."
             )
+        if self.repaired and not any(control.tangled for control in controls):
+            self.notes.append(
+                f"Enregistré par {software(self.extraction.producer)} : des balises de champs "
+                "fermées au paragraphe suivant ont été remises en place avant la lecture, "
+                "réponses à vérifier."
+            )
         if self.text.revised:
             self.notes.append(
                 "Le document contient des modifications suivies : les réponses ont été lues "
@@ -956,13 +1089,19 @@ class _Reading:
         outside = _Text()
         paragraphs = []
         for paragraph in self.root.iter(_W_P):
-            if paragraph in self.text.consumed or _in_control(paragraph):
+            if paragraph in self.text.consumed or self.in_control(paragraph):
                 continue
             kept = [child for child in paragraph if child.tag not in (_W_SDT, _W_PPR)]
             paragraphs.append(outside.joined(kept))
         note = added_text_note(paragraphs, self.plan.known, self.extraction)
         if note is not None:
             self.notes.append(note)
+
+    def in_control(self, paragraph: Any) -> bool:
+        """Whether ``paragraph`` is part of an answer (not of a control that only wraps others)."""
+        if self.answer_sdts is None:
+            self.answer_sdts = {control.sdt for control in self.controls}
+        return any(sdt in self.answer_sdts for sdt in paragraph.iterancestors(_W_SDT))
 
     def label(self, key: str) -> str:
         slot = self.plan.by_key.get(key) if self.plan is not None else None
@@ -994,12 +1133,41 @@ class _Reading:
             return _box(text, control.checked, method)
         if control.placeholder:
             return None
-        text = self.text.control(control)
+        tail = self.plan.tails.get(slot.key) if self.plan is not None and slot else None
+        if tail is not None and control.kind == "richText":
+            text = self.long_text(control, tail)
+        else:
+            text = self.text.control(control)
         if _is_placeholder(text):
             return None
         if control.kind == "dropDownList":
             text = _item_value(text, control.items() or _field_items(slot.field if slot else None))
         return RawAnswer(text, method)
+
+    def long_text(self, control: _Control, tail: tuple[re.Pattern[str], ...]) -> str:
+        """A company template's long answer: the control, and what LibreOffice left after it.
+
+        LibreOffice 7.4 re-saves a block of paragraphs as a control holding the
+        first, in a paragraph of its own, the others following it as plain
+        paragraphs. They are taken up to the next field, table or cell, or up
+        to the first paragraph of the template's own text after the control.
+        """
+        text = self.text.of(control.content)
+        parent = control.sdt.getparent()
+        if parent is None or parent.tag != _W_P:
+            return text.strip()  # still a block (Word): the answer is all inside
+        if self.paragraphs is None:
+            self.paragraphs = _Paragraphs(self.root, self.controls)
+        following: list[Any] = []
+        for paragraph in self.paragraphs.after(parent):
+            folded = fold(self.text.paragraph(paragraph))
+            if folded and any(pattern.fullmatch(folded) for pattern in tail):
+                break
+            following.append(paragraph)
+        if following:
+            self.text.consumed.update(following)
+            text += "\n" + self.text.joined(following)
+        return text.strip()
 
     # --- untagged controls, by position ---------------------------------------
 
@@ -1027,17 +1195,32 @@ class _Reading:
                 "les réponses ont été cherchées dans les tableaux."
             )
             return
+        tangled: list[str] = []
         for control, slot in zip(controls, self.plan.slots, strict=True):
-            if control.tag is None:
+            if control.tag is None and control.tangled:
+                self.seen.add(slot.key)  # found, but what it holds is not certain
+                tangled.append(self.label(slot.key))
+            elif control.tag is None:
                 self.take(slot.key, control, slot, "control_order")
-        self.notes.append(
-            f"Enregistré par {who} : "
-            + (
-                "1 champ sans étiquette, repéré par sa position."
-                if n == 1
-                else f"{n} champs sans étiquette, repérés par leur position."
+        read = n - len(tangled)
+        if read:
+            self.notes.append(
+                f"Enregistré par {who} : "
+                + (
+                    "1 champ sans étiquette, repéré par sa position."
+                    if read == 1
+                    else f"{read} champs sans étiquette, repérés par leur position."
+                )
             )
-        )
+        if tangled:
+            shown = ", ".join(f"« {_short(label)} »" for label in tangled)
+            self.notes.append(
+                f"Enregistré par {who} : {count(len(tangled), 'champ', 'champs')} non lus "
+                f"({shown}). Placés côte à côte dans le modèle, sans rien entre eux, ils ont "
+                f"été imbriqués l'un dans l'autre par {who} : la réponse de chacun ne peut pas "
+                "être distinguée. Reprenez ces réponses dans le document ; dans le modèle Word, "
+                "séparez ces champs par un espace ou un libellé."
+            )
 
     # --- no control: the text of the tables -----------------------------------
 
@@ -1067,10 +1250,6 @@ class _Reading:
                 f"{where} dans le texte du formulaire, hors des champs (champs supprimés ou "
                 "retapés) : à vérifier."
             )
-
-
-def _in_control(element: Any) -> bool:
-    return next(element.iterancestors(_W_SDT), None) is not None
 
 
 def _short(text: str, limit: int = 40) -> str:

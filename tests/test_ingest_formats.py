@@ -183,3 +183,28 @@ def test_the_word_form_exported_to_pdf_is_read_from_its_text(
     assert not submission.paper and submission.keying is None
     assert methods["formations.1.theme"] == "pdf_text"
     assert any("Formulaire Word exporté en PDF" in w for w in outcome.warnings)
+
+
+@pytest.mark.integration
+def test_a_form_printed_to_pdf_is_read_from_its_text_line_breaks_kept(
+    workspace: Workspace, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """pdftocairo re-draws the pages as a "print to PDF" driver does: fields gone, 1 pt fonts."""
+    (issued,) = workspace.outbox.glob("2026/*/*-S2-annuel.pdf")
+    filled = tmp_path / "rempli.pdf"
+    filled.write_bytes(fill_pdf(issued, {**FILLED, "bilan.reussites": "Ligne un\nLigne deux"}, {}))
+    printed = tmp_path / "imprime.pdf"
+    subprocess.run(
+        [require_tool("pdftocairo"), "-pdf", str(filled), str(printed)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+    outcome = _ingest(workspace, "imprime.pdf", printed.read_bytes())
+
+    assert outcome.status == "ok", outcome.message
+    answers = _answers(workspace)
+    assert answers["entretien.mode"] == "Visio"
+    assert answers["formations.1.theme"] == "Négociation avancée"
+    assert answers["bilan.reussites"] == "Ligne un\nLigne deux"

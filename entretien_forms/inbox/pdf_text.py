@@ -83,6 +83,7 @@ _SPACES = re.compile(r"\s+")
 # A line's height as a share of the text's size: 1.2 in our appearances, 1.16 in
 # pypdf's, 1.12 in PyMuPDF's; dividing a baseline's drop by it counts the lines.
 _LEADING = 1.15
+_PLAUSIBLE_SIZE = 4.0  # points: a smaller reported font size is a scaled 1 pt font
 
 Grey = npt.NDArray[np.uint8]
 
@@ -371,6 +372,9 @@ def _text(chars: Sequence[_Char], members: set[int]) -> str:
     out: list[str] = []
     previous: _Char | None = None
     space = False
+    # Some writers (cairo, "print to PDF") set a 1 pt font scaled by the text matrix, and
+    # pdfium reports that 1 pt: the line pitch is then taken from the text itself.
+    pitch = _line_pitch([c for c in chars if not c.generated and c.obj in members])
     for char in chars:
         if char.generated:
             space = space or (previous is not None and char.text == " ")
@@ -381,8 +385,11 @@ def _text(chars: Sequence[_Char], members: set[int]) -> str:
         if previous is not None:
             size = max(char.size, previous.size, 1.0)
             drop = abs(char.y - previous.y)
+            line = size * _LEADING
+            if size < _PLAUSIBLE_SIZE and pitch is not None:
+                size, line = pitch / _LEADING, pitch
             if drop > size / 2:  # a blank line drops the baseline twice as far
-                out.append("\n" * max(1, round(drop / (size * _LEADING))))
+                out.append("\n" * max(1, round(drop / line)))
             elif (
                 space or (char.obj != previous.obj and char.left - previous.right > size / 5)
             ) and (out and not out[-1].isspace() and not char.text.isspace()):
@@ -391,6 +398,14 @@ def _text(chars: Sequence[_Char], members: set[int]) -> str:
         previous = char
         space = False
     return "".join(out)
+
+
+def _line_pitch(chars: Sequence[_Char]) -> float | None:
+    """The smallest move of the baseline from one line to the next, ``None`` on one line."""
+    drops = [
+        abs(b.y - a.y) for a, b in zip(chars, chars[1:], strict=False) if abs(b.y - a.y) > 2.0
+    ]
+    return min(drops) if drops else None
 
 
 def _boxes(layer: _Layer, boxes: Sequence[Box], reading: _Reading) -> None:

@@ -44,6 +44,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -402,9 +403,7 @@ def _text(chars: Sequence[_Char], members: set[int]) -> str:
 
 def _line_pitch(chars: Sequence[_Char]) -> float | None:
     """The smallest move of the baseline from one line to the next, ``None`` on one line."""
-    drops = [
-        abs(b.y - a.y) for a, b in zip(chars, chars[1:], strict=False) if abs(b.y - a.y) > 2.0
-    ]
+    drops = [abs(b.y - a.y) for a, b in pairwise(chars) if abs(b.y - a.y) > 2.0]
     return min(drops) if drops else None
 
 

@@ -85,6 +85,9 @@ class RejectionCode(StrEnum):
     TEMPLATE_MISSING = "template_missing"  # the form definition is gone from templates/
     INVALID_TEMPLATE = "invalid_template"  # the form definition in templates/ is broken
     UNREADABLE = "unreadable"  # a reader said no without a more precise code
+    UNKNOWN_SENDER = "unknown_sender"  # an e-mail from an address not in the roster or allowed
+    NO_ATTACHMENT = "no_attachment"  # an e-mail without any form attached
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"  # an e-mail with more files than allowed
 
 
 class RejectedFile(EntretienError):
@@ -157,6 +160,10 @@ def is_corruption(exc: BaseException) -> bool:
         and code is not None
         and code & 0xFF in (_SQLITE_CORRUPT)
     )
+
+
+class MailError(EntretienError):
+    """E-mail cannot be prepared, sent or collected (setting, template, password, server)."""
 
 
 # --- signals inside the readers: caught there, never shown as such ------------------------

@@ -45,6 +45,8 @@ FORMATS = ("docx", "pdf")
 NO_MANAGER_FOLDER = "sans-responsable"
 PRINT_FOLDER = "impression"
 ALL_FORMS_BATCH = "tous"
+# Where « entretien courriel envoyer --essai » writes its messages (mail/send.py).
+MAIL_DRAFTS_FOLDER = "courriels"
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def team_folders(employees: Iterable[Employee]) -> dict[str | None, str]:
     managers = sorted(
         {m for e in by_matricule.values() if (m := e.manager_matricule or "") in by_matricule}
     )
-    reserved = (NO_MANAGER_FOLDER, PRINT_FOLDER, ALL_FORMS_BATCH)
+    reserved = (NO_MANAGER_FOLDER, PRINT_FOLDER, ALL_FORMS_BATCH, MAIL_DRAFTS_FOLDER)
     names = UniqueFileNames()
     for name in reserved:
         names.claim(name)

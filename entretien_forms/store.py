@@ -929,6 +929,136 @@ class Store:
         )
         return [HistoryEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
 
+    # --- e-mail sent -------------------------------------------------------------
+
+    def record_mail_pending(self, mail: SentMail) -> int:
+        """Add a message about to be sent (``a_envoyer``), before the server sees it."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO mail_sent (purpose, campaign, recipient, matricule, subject, "
+                "message_id, in_reply_to, references_, attachments, sent_at, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    mail.purpose,
+                    mail.campaign,
+                    mail.recipient,
+                    mail.matricule,
+                    mail.subject,
+                    mail.message_id,
+                    mail.in_reply_to,
+                    mail.references,
+                    mail.attachments,
+                    None if mail.sent_at is None else mail.sent_at.isoformat(timespec="seconds"),
+                    mail.status,
+                    mail.error,
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def mark_mail(
+        self, mail_id: int, status: str, *, now: datetime, error: str | None = None
+    ) -> None:
+        """What became of a message: ``envoye`` (at ``now``) or ``echec`` with the French error."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE mail_sent SET status = ?, error = ?, sent_at = ? WHERE id = ?",
+                (status, error, now.isoformat(timespec="seconds"), mail_id),
+            )
+
+    def mail_sent(
+        self,
+        *,
+        purpose: str | None = None,
+        campaign: str | None = None,
+        recipient: str | None = None,
+        status: str | None = None,
+    ) -> list[SentMail]:
+        """Messages recorded, oldest first, filtered by what is given."""
+        query = f"SELECT {', '.join(_MAIL_COLUMNS)} FROM mail_sent WHERE 1 = 1"
+        args: list[str] = []
+        for column, value in (
+            ("purpose", purpose),
+            ("campaign", campaign),
+            ("recipient", recipient),
+            ("status", status),
+        ):
+            if value is not None:
+                query += f" AND {column} = ?"
+                args.append(value)
+        rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [_mail_from_row(r) for r in rows]
+
+    # --- e-mail received -----------------------------------------------------------
+
+    def received_mail(self, message_id: str) -> ReceivedMail | None:
+        """The e-mail recorded under ``message_id`` (collected or dropped in the inbox)."""
+        row = self._db.execute(
+            f"SELECT {', '.join(_RECEIVED_COLUMNS)} FROM mail_received WHERE message_id = ?",
+            (message_id,),
+        ).fetchone()
+        return None if row is None else _received_from_row(row)
+
+    def record_mail_received(
+        self,
+        message_id: str,
+        *,
+        sender: str,
+        subject: str,
+        sent_date: datetime | None,
+        now: datetime,
+        status: str,
+        detail: str | None = None,
+    ) -> None:
+        """Record an e-mail, or move a known one on to ``status`` (its first receipt is kept).
+
+        A status never goes back: ``telecharge`` (collected), then ``depose`` (in
+        inbox/) or ``refuse``, then ``traite`` (its attachments taken). A message
+        refused and dropped again is judged again (``refuse`` → ``depose``).
+        """
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO mail_received (message_id, sender, subject, sent_date, received_at, "
+                "status, detail) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO "
+                "UPDATE SET status = excluded.status, detail = excluded.detail "
+                f"WHERE {_MAIL_STEP.format('excluded')} >= {_MAIL_STEP.format('mail_received')}",
+                (
+                    message_id,
+                    sender,
+                    subject,
+                    None if sent_date is None else sent_date.isoformat(timespec="seconds"),
+                    now.isoformat(timespec="seconds"),
+                    status,
+                    detail,
+                ),
+            )
+
+    def record_mail_attachment(self, sha256: str, message_id: str, file_name: str) -> None:
+        """Remember that the file of hash ``sha256`` came attached to ``message_id``."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO mail_attachments (sha256, message_id, file_name) "
+                "VALUES (?, ?, ?)",
+                (sha256, message_id, file_name),
+            )
+
+    def mail_attachments(self, message_id: str) -> list[tuple[str, str]]:
+        """(sha256, file name) of each file taken from ``message_id``, in the order taken."""
+        rows = self._db.execute(
+            "SELECT sha256, file_name FROM mail_attachments WHERE message_id = ? ORDER BY rowid",
+            (message_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def mail_of_attachment(self, sha256: str) -> ReceivedMail | None:
+        """The e-mail a file came attached to (the latest, if sent twice), ``None`` if none."""
+        row = self._db.execute(
+            f"SELECT {', '.join('r.' + c for c in _RECEIVED_COLUMNS)} FROM mail_attachments a "
+            "JOIN mail_received r ON r.message_id = a.message_id WHERE a.sha256 = ? "
+            "ORDER BY a.rowid DESC LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else _received_from_row(row)
+
 
 def _open_failure(path: Path, exc: sqlite3.DatabaseError | OSError) -> str:
     """Why ``path`` cannot be opened, in French; "illisible" only when the file is damaged.
@@ -1018,3 +1148,90 @@ def _from_row(row: tuple[Any, ...]) -> Employee:
     kind, start, returned = (values.pop(name) for name in _ABSENCE_COLUMNS)
     absence = None if kind is None or start is None else RosterAbsence(kind, start, returned)
     return Employee(row=0, absence=absence, extra=json.loads(row[-1]), **values)
+
+
+# --- e-mail sent ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One line of ``mail_sent``: a message and what became of it.
+
+    ``attachments`` is JSON: a list of ``{"reference": ..., "fichier": ...}``,
+    the file relative to the outbox; ``status`` is ``a_envoyer``, ``envoye``,
+    ``echec`` (``error`` in French) or ``brouillon``.
+    """
+
+    purpose: str  # envoi, relance, accuse
+    campaign: str | None
+    recipient: str
+    matricule: str | None
+    subject: str
+    message_id: str
+    attachments: str = "[]"
+    status: str = "a_envoyer"
+    sent_at: datetime | None = None
+    error: str | None = None
+    in_reply_to: str | None = None
+    references: str | None = None
+    id: int | None = None
+
+
+_MAIL_COLUMNS = (
+    "purpose",
+    "campaign",
+    "recipient",
+    "matricule",
+    "subject",
+    "message_id",
+    "attachments",
+    "status",
+    "sent_at",
+    "error",
+    "in_reply_to",
+    "references_",
+    "id",
+)
+
+
+def _mail_from_row(row: tuple[Any, ...]) -> SentMail:
+    values = dict(zip(_MAIL_COLUMNS, row, strict=True))
+    values["references"] = values.pop("references_")
+    if values["sent_at"] is not None:
+        values["sent_at"] = datetime.fromisoformat(values["sent_at"])
+    return SentMail(**values)
+
+
+# --- e-mail received ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """A row of ``mail_received``: ``status`` telecharge, depose, traite or refuse."""
+
+    message_id: str
+    sender: str
+    subject: str
+    sent_date: datetime | None
+    received_at: datetime
+    status: str
+    detail: str | None
+
+
+# The order of ``mail_received.status`` (``{}``: the row's table name in SQL).
+_MAIL_STEP = "(CASE {}.status WHEN 'telecharge' THEN 0 WHEN 'traite' THEN 2 ELSE 1 END)"
+_RECEIVED_COLUMNS = (
+    "message_id", "sender", "subject", "sent_date", "received_at", "status", "detail"
+)  # fmt: skip
+
+
+def _received_from_row(row: tuple[Any, ...]) -> ReceivedMail:
+    return ReceivedMail(
+        row[0],
+        row[1],
+        row[2],
+        None if row[3] is None else datetime.fromisoformat(row[3]),
+        datetime.fromisoformat(row[4]),
+        row[5],
+        row[6],
+    )

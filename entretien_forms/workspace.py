@@ -21,6 +21,8 @@ FOLDERS = ("templates", "inbox", "outbox", "archive", "rejected")
 STATE_FOLDER = ".entretien"
 SECRET_FILE = "secret.key"
 DATABASE_FILE = "entretien.sqlite3"
+# The e-mail messages HR may reword (mail/compose.py), copied into templates/ by init.
+MAIL_TEMPLATES = ("courriel-envoi.txt", "courriel-relance.txt", "courriel-autoevaluation.txt")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def init_workspace(root: Path) -> InitReport:
         _install(_builtin("workspace_files", CONFIG_FILE_NAME), root / CONFIG_FILE_NAME, report)
         for name, text in _builtin_templates():
             _install(text, root / "templates" / name, report)
+        for name in MAIL_TEMPLATES:
+            _install(_builtin("workspace_files", name), root / "templates" / name, report)
         (root / STATE_FOLDER).mkdir(exist_ok=True)
         created = _ensure_secret(root / STATE_FOLDER / SECRET_FILE)[1]
     except OSError as exc:

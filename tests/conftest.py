@@ -25,6 +25,9 @@ from factories import STORE_PATH
 from entretien_forms.store import Store
 from entretien_forms.workspace import Workspace, init_workspace, open_workspace
 
+# Real mail servers on 127.0.0.1 (Dovecot, aiosmtpd): fixtures imap_server, smtp_server.
+pytest_plugins = ["mailserver"]
+
 Rows = Iterable[Sequence[object]]
 
 

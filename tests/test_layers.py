@@ -7,6 +7,8 @@ imports inside functions too.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "entretien_forms"
@@ -67,6 +69,19 @@ def test_the_inbox_does_not_import_generation() -> None:
         if module == "entretien_forms.generate" or module.startswith("entretien_forms.render")
     ]
     assert wrong == []
+
+
+def test_the_inbox_does_not_load_generation_even_through_another_package() -> None:
+    """Direct imports are not enough: the inbox reaches ``mail.unpack``, not the mail sender."""
+    code = (
+        "import sys, entretien_forms.inbox.ingest, entretien_forms.inbox.service\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('entretien_forms.generate',"
+        " 'entretien_forms.render', 'entretien_forms.mail.send'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert loaded == "[]"
 
 
 def test_the_library_never_imports_click() -> None:

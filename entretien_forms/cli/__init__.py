@@ -129,6 +129,8 @@ from entretien_forms.cli import forms as _forms  # noqa: E402,F401
 from entretien_forms.cli import generate as _generate  # noqa: E402,F401
 from entretien_forms.cli import inbox as _inbox  # noqa: E402,F401
 from entretien_forms.cli import keying as _keying  # noqa: E402,F401
+from entretien_forms.cli import mail as _mail  # noqa: E402,F401
+from entretien_forms.cli import mail_collect as _mail_collect  # noqa: E402,F401
 from entretien_forms.cli import report as _report  # noqa: E402,F401
 from entretien_forms.cli import roster as _roster  # noqa: E402,F401
 from entretien_forms.cli import status as _status  # noqa: E402,F401

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -10,6 +12,8 @@ import click
 from entretien_forms.cli import AppContext, cli
 from entretien_forms.inbox.export import export_csv, export_json
 from entretien_forms.inbox.ingest import Outcome, ingest_paths
+from entretien_forms.mail.replies import acknowledge
+from entretien_forms.mail.unpack import UnpackReport
 from entretien_forms.store import Store
 from entretien_forms.text import count
 
@@ -49,6 +53,16 @@ def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_refer
     """
     workspace = app.workspace()
     with Store.open(workspace.database_path) as store:
+
+        def reply(message: UnpackReport, outcomes: list[Outcome]) -> None:
+            sent = acknowledge(
+                workspace, store, message, outcomes, environ=os.environ, now=datetime.now()
+            )
+            if sent is not None and sent.status == "envoye":
+                click.echo(f"          accusé de réception envoyé à {sent.recipient}")
+            elif sent is not None:
+                click.echo(f"          accusé de réception non envoyé : {sent.error}", err=True)
+
         report = ingest_paths(
             workspace,
             store,
@@ -56,6 +70,7 @@ def ingest(app: AppContext, paths: tuple[Path, ...], failfast: bool, trust_refer
             on_outcome=_show,
             failfast=failfast,
             trust_reference=trust_reference,
+            on_message=reply,
         )
     ok = sum(o.returns for o in report.outcomes if o.status == "ok")
     rejected = report.count("rejected")

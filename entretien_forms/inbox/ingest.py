@@ -93,6 +93,7 @@ from entretien_forms.inbox.preflight import (
 )
 from entretien_forms.inbox.validate import validate_answers
 from entretien_forms.logs import LOGS_FOLDER, write_log
+from entretien_forms.mail.unpack import UnpackReport, unpack_message
 from entretien_forms.sanitize import safe_filename
 from entretien_forms.store import IssuedForm, Store, StoredAnswer, Submission
 from entretien_forms.text import count
@@ -174,7 +175,7 @@ class Analysis:
     stored), ready, failed (``failure`` says what went wrong).
     """
 
-    status: Literal["ignored", "rejected", "known", "ready", "failed"]
+    status: Literal["ignored", "rejected", "known", "ready", "failed", "message"]
     text: str = ""
     advice: str = ""
     sha: str | None = None
@@ -248,6 +249,9 @@ class Inbox:
         self._maps: dict[str, PaperMap | None] = {}
         self._secret: bytes | None = None
         self._templates: dict[Path, bytes | None] = {}
+        # Messages unpacked in this run, by the message file's path: what the
+        # acknowledgement of each will say once its attachments are processed.
+        self.unpacked: dict[Path, UnpackReport] = {}
 
     @property
     def rejected_dir(self) -> Path:
@@ -311,7 +315,13 @@ class Inbox:
         if is_ignored(path):
             return Analysis("ignored", f"ignoré  {name} (fichier temporaire)")
         job = _Job(path, name, now)
-        preflight: tuple[_Step, ...] = (self._check_entry, self._read, self._sniff, self._known)
+        preflight: tuple[_Step, ...] = (
+            self._check_entry,
+            self._read,
+            self._sniff,
+            self._message,
+            self._known,
+        )
         try:
             for step in preflight:
                 if (stop := step(job)) is not None:
@@ -364,6 +374,17 @@ class Inbox:
 
     def _sniff(self, job: _Job) -> None:
         job.sniffed = examine(job.data, job.name)
+
+    def _message(self, job: _Job) -> Analysis | None:
+        """An e-mail (.eml, Outlook .msg): not a return, the envelope of returns.
+
+        Unpacked by ``commit``, in the process that writes (its attachments are
+        written into the inbox and recorded with the message they came with).
+        """
+        assert job.sniffed is not None
+        if job.sniffed.format == "message":
+            return Analysis("message")
+        return None
 
     def _known(self, job: _Job) -> Analysis | None:
         job.sha = hashlib.sha256(job.data).hexdigest()
@@ -789,6 +810,10 @@ class Inbox:
             code = analysis.code or RejectionCode.UNREADABLE
             rejection = RejectedFile(analysis.text, analysis.advice, code)
             return self.reject(path, rejection, sha=analysis.sha, now=now)
+        if analysis.status == "message":
+            unpacked = unpack_message(self.workspace, self.store, path, now)
+            self.unpacked[unpacked.path] = unpacked
+            return replace(unpacked.as_outcome(), unpacked=unpacked.written)
         assert analysis.sha is not None
         known = self.store.submission_by_sha256(analysis.sha)
         if known is not None and not known.filed:
@@ -1261,6 +1286,7 @@ def ingest_paths(
     on_outcome: Callable[[Outcome], object] | None = None,
     failfast: bool = False,
     trust_reference: bool = False,
+    on_message: Callable[[UnpackReport, list[Outcome]], object] | None = None,
 ) -> IngestReport:
     """Process files and folders (every file below them), in name order.
 
@@ -1270,6 +1296,10 @@ def ingest_paths(
     untouched (``IngestReport.not_processed``), when the workspace itself is the
     problem (a full disk) or, with ``failfast``, at the first file rejected or
     failed.
+
+    An e-mail (.eml, .msg) is unpacked: its attachments are processed right
+    after it, then ``on_message`` gets the message and their outcomes (the
+    caller acknowledges it; the inbox sends nothing).
 
     Reading and checking a form is CPU work: with many files it runs in worker
     processes, while this process alone writes the database and moves the
@@ -1302,7 +1332,16 @@ def ingest_paths(
             else:
                 outcome = inbox.process(file, now=now)
             emit(outcome)
-            if outcome.halt or (failfast and outcome.status in ("rejected", "failed")):
+            attached = [inbox.process(written, now=now) for written in outcome.unpacked]
+            for attached_outcome in attached:
+                emit(attached_outcome)
+            unpacked = inbox.unpacked.pop(file, None)
+            if unpacked is not None and on_message is not None:
+                on_message(unpacked, attached)
+            worst = [outcome, *attached]
+            if any(o.halt for o in worst) or (
+                failfast and any(o.status in ("rejected", "failed") for o in worst)
+            ):
                 report.not_processed = files[index + 1 :]
                 break
     finally:

@@ -127,6 +127,7 @@ class Outcome:
     # next files would fail the same way, so a batch stops and leaves them in place.
     halt: bool = False
     returns: int = 1  # ok: the returns stored from the file (a scanned stack holds many)
+    unpacked: tuple[Path, ...] = ()  # an e-mail: its attachments, written into the inbox
 
 
 @dataclass

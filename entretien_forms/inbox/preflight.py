@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -28,11 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import olefile  # type: ignore[import-untyped]
 from PIL import Image
 
 from entretien_forms.errors import RejectedFile, RejectionCode
 
-Format = Literal["docx", "pdf", "odt", "doc", "image"]
+# "message": an e-mail (.eml, or an Outlook .msg): its attachments are the returns
+# (``mail/unpack.py``), the message itself is never one.
+Format = Literal["docx", "pdf", "odt", "doc", "image", "message"]
+MessageKind = Literal["eml", "msg"]
 
 # What ``ingest`` writes beside a file it could neither take nor move (``x.pdf`` →
 # ``x.pdf.erreur.txt``): never a submission, so never picked up again.
@@ -74,6 +79,15 @@ _MAX_ENTRIES = 2000
 _MAX_CENTRAL_DIRECTORY = 2_000_000
 _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
+
+# [MS-OXMSG] 2.4, 2.1.3: the property stream and string properties of an Outlook message.
+_MSG_PROPERTIES = "__properties_version1.0"
+_MSG_STRING_PREFIX = "__substg1.0_"
+# An Internet message (RFC 5322 §2.2): field names are printable ASCII but ":"; one of
+# these is in every message a mail program saves or a server delivers.
+_EML_WINDOW = 16_384
+_HEADER_NAME = re.compile(rb"[!-9;-~]{1,76}")
+_EML_FIELDS = frozenset({b"from", b"received", b"message-id", b"return-path"})
 
 _RESEND = "Enregistrez le formulaire en .docx (Word) ou en PDF et déposez-le à nouveau."
 _ASK_ORIGINAL = "Demandez au responsable de renvoyer le formulaire d'origine rempli."
@@ -182,6 +196,8 @@ def examine(data: bytes, name: str) -> Sniffed:
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data, name)
     if data.startswith(_OLE_MAGIC):
+        if _is_outlook_message(data):  # before the password test: it may carry a locked file
+            return Sniffed("message", len(data))
         if _ENCRYPTED_STREAM in data[:2_000_000]:
             raise RejectedFile(
                 f"{name} est protégé par un mot de passe : impossible de lire les réponses.",
@@ -198,6 +214,8 @@ def examine(data: bytes, name: str) -> Sniffed:
         )
     if data.startswith(_IMAGE_MAGICS):
         return _image(data, name)
+    if _is_internet_message(data):  # RFC 5322 headers at offset 0: a signature too
+        return Sniffed("message", len(data))
     if _PDF_MAGIC in data[:_PDF_HEADER_WINDOW]:
         return Sniffed("pdf", len(data))
     raise RejectedFile(
@@ -205,6 +223,58 @@ def examine(data: bytes, name: str) -> Sniffed:
         "Déposez dans inbox/ uniquement les formulaires d'entretien remplis (.docx ou .pdf).",
         RejectionCode.WRONG_TYPE,
     )
+
+
+def message_kind(data: bytes) -> MessageKind | None:
+    """``"msg"`` for an Outlook message, ``"eml"`` for an Internet message, else ``None``."""
+    if data.startswith(_OLE_MAGIC):
+        return "msg" if _is_outlook_message(data) else None
+    return "eml" if _is_internet_message(data) else None
+
+
+def _is_outlook_message(data: bytes) -> bool:
+    """An OLE file holding Outlook's property streams ([MS-OXMSG] 2.1), not a Word file.
+
+    A .msg has ``__properties_version1.0`` and ``__substg1.0_*`` streams at its
+    root; a .doc has ``WordDocument``. Read by olefile (extract-msg's own
+    reader); an OLE file it cannot open is left to the Word route, which says why.
+    """
+    try:
+        with olefile.OleFileIO(data) as ole:
+            root = {entry[0].lower() for entry in ole.listdir(streams=True, storages=True)}
+    except Exception:  # olefile's parsing errors have no common class
+        return False
+    return _MSG_PROPERTIES in root and any(n.startswith(_MSG_STRING_PREFIX) for n in root)
+
+
+def _is_internet_message(data: bytes) -> bool:
+    """Text starting with RFC 5322 header lines, among them ``From:``, ``Received:``...
+
+    Judged on the first lines only, never on the extension: every line up to
+    the first blank one (or the end of the window) must be a header field or
+    its continuation, and at least one must be a field every sent message
+    carries. An mbox ``From `` line first (Thunderbird's saved messages) is allowed.
+    """
+    head = data[:_EML_WINDOW]
+    if head.startswith(b"From "):
+        head = head.partition(b"\n")[2]
+    lines = head.split(b"\n")
+    if len(head) == _EML_WINDOW:
+        lines = lines[:-1]  # the last line may be cut by the window
+    names: set[bytes] = set()
+    for raw in lines:
+        line = raw.rstrip(b"\r")
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t"):
+            if not names:
+                return False  # a continuation before any field
+            continue
+        field_name, colon, _ = line.partition(b":")
+        if not colon or not _HEADER_NAME.fullmatch(field_name):
+            return False
+        names.add(field_name.lower())
+    return len(names) >= 2 and bool(names & _EML_FIELDS)
 
 
 def too_many_pixels(

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import stat
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Literal
@@ -34,6 +37,7 @@ from entretien_forms.errors import EntretienError, WorkspaceError
 from entretien_forms.inbox.ingest import Inbox
 from entretien_forms.inbox.model import Outcome, Status
 from entretien_forms.inbox.watch import InboxWatcher
+from entretien_forms.mail.unpack import UnpackReport
 from entretien_forms.reports.build import ReportResult, build_reports
 from entretien_forms.store import Store
 from entretien_forms.text import count
@@ -63,6 +67,10 @@ _LOCK_FILE = "watch.lock"
 
 Level = Literal["info", "warning", "error"]
 """How a line is shown: as is, as a warning (yellow), as a problem (red)."""
+
+# How often the watcher looks whether reminders are due (they say themselves how often
+# at most each manager gets one: [courriel] relance_tous_les_jours).
+_REMINDER_CHECK_SECONDS = 3600.0
 
 _LEVELS: dict[Status, Level] = {
     "ok": "info",
@@ -131,8 +139,15 @@ class WatchService:
         rescan_seconds: float = 60.0,
         quiet_seconds: float = 2.0,
         report: Callable[[Notice], object] = _log_notice,
+        mail: bool = True,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.workspace = workspace
+        # E-mail ([courriel]): collect the mailbox, send reminders, acknowledge returns.
+        self.mail = mail
+        self._environ = os.environ if environ is None else environ
+        self._mail_stopping = False
+        self._mail_wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         settings = workspace.settings.inbox
         self.polling = settings.polling if polling is None else polling
         if poll_interval is None:
@@ -159,6 +174,8 @@ class WatchService:
 
     def stop(self) -> None:
         """End ``run`` after the file in progress; safe from another thread or a signal handler."""
+        self._mail_stopping = True
+        self._mail_wake.put(None)  # SimpleQueue.put: safe in a signal handler
         self._watcher.stop()
 
     def run(self) -> None:
@@ -180,7 +197,25 @@ class WatchService:
                 else "notifications du système"
             )
             self._info(f"Surveillance de {self.workspace.inbox} ({mode}). Arrêt : Ctrl-C.")
-            self._watcher.run()
+            mail = self.workspace.settings.mail
+            mail_thread = None
+            if self.mail and (mail.collect.host or mail.host):
+                mail_thread = threading.Thread(
+                    target=self._mail_loop, name="entretien-courriel", daemon=True
+                )
+                mail_thread.start()
+                if mail.collect.host:
+                    self._info(
+                        f"Relève de la boîte {mail.collect.user or mail.collect.host} toutes les "
+                        f"{mail.collect.poll_seconds} s."
+                    )
+            try:
+                self._watcher.run()
+            finally:
+                if mail_thread is not None:
+                    self._mail_stopping = True
+                    self._mail_wake.put(None)
+                    mail_thread.join(timeout=60)
             self._info("Service arrêté.")
 
     def rebuild_reports(self, *, today: date | None = None) -> ReportResult | None:
@@ -214,10 +249,88 @@ class WatchService:
     # --- worker thread ----------------------------------------------------------
 
     def _process(self, path: Path) -> Outcome:
-        outcome = self._current_inbox().process(path)
+        inbox = self._current_inbox()
+        outcome = inbox.process(path)
         self._batch.append(outcome)
         self._tell(outcome)
+        # An e-mail: its attachments now (not at the next event), then the reply.
+        attached = []
+        for written in outcome.unpacked:
+            attached.append(inbox.process(written))
+            self._batch.append(attached[-1])
+            self._tell(attached[-1])
+        unpacked = inbox.unpacked.pop(path, None)
+        if unpacked is not None:
+            self._acknowledge(unpacked, attached)
         return outcome
+
+    def _acknowledge(self, unpacked: UnpackReport, outcomes: list[Outcome]) -> None:
+        # The sending side (SMTP, message templates) is loaded only when a message
+        # arrives: reading forms never needs it.
+        from entretien_forms.mail.replies import acknowledge
+
+        assert self._store is not None
+        sent = acknowledge(
+            self.workspace,
+            self._store,
+            unpacked,
+            outcomes,
+            environ=self._environ,
+            now=datetime.now(),
+        )
+        if sent is not None and sent.status == "envoye":
+            self._info(f"Accusé de réception envoyé à {sent.recipient}.")
+        elif sent is not None:
+            self._report(Notice(f"Accusé de réception non envoyé : {sent.error}", "warning"))
+
+    # --- mail thread: the mailbox and the reminders, on their own schedule --------
+
+    def _mail_loop(self) -> None:
+        """Collect the mailbox every ``intervalle_s`` and send the reminders due, until stopped.
+
+        A thread of its own: a slow mail server never holds a form back. Its
+        wait is on a queue that ``stop()`` wakes (never a signal-interrupted
+        timeout in the main thread).
+        """
+        settings = self.workspace.settings.mail
+        interval = max(float(settings.collect.poll_seconds), 5.0)
+        next_reminders = 0.0
+        while not self._mail_stopping:
+            if settings.collect.host:
+                self._collect()
+            if settings.host and time.monotonic() >= next_reminders:
+                self._remind()
+                next_reminders = time.monotonic() + _REMINDER_CHECK_SECONDS
+            with suppress(queue.Empty):
+                self._mail_wake.get(timeout=interval)
+
+    def _collect(self) -> None:
+        from entretien_forms.mail.collect import collect_mailbox
+
+        try:
+            with Store.open(self.workspace.database_path) as store:
+                report = collect_mailbox(
+                    self.workspace, store, datetime.now(), environ=self._environ
+                )
+        except EntretienError as exc:
+            self._report(Notice(f"Boîte de collecte non relevée : {exc}", "warning"))
+            return
+        for line in report.lines():
+            self._info(line)
+
+    def _remind(self) -> None:
+        from entretien_forms.mail.reminders import send_due_reminders
+
+        try:
+            with Store.open(self.workspace.database_path) as store:
+                report = send_due_reminders(
+                    self.workspace, store, datetime.now(), environ=self._environ
+                )
+        except EntretienError as exc:
+            self._report(Notice(f"Relances non envoyées : {exc}", "warning"))
+            return
+        for line in report.lines() if report.outcomes or report.problem else ():
+            self._info(line)
 
     def _current_inbox(self) -> Inbox:
         """The inbox with its catalogue, loaded again when a file of templates/ changed.

@@ -259,7 +259,8 @@ def test_an_archive_name_taken_while_the_file_waited_gets_the_next_name(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stored, then the move failed; meanwhile another file took its archive name."""
-    drop(workspace, "eloise.docx", form(workspace))
+    data = form(workspace)
+    drop(workspace, "eloise.docx", data)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("bogue du rangement")
@@ -281,7 +282,7 @@ def test_an_archive_name_taken_while_the_file_waited_gets_the_next_name(
     with Store.open(workspace.database_path) as store:
         (filed,) = store.submissions()
     assert filed.filed and filed.archive_path != waiting.archive_path
-    assert (workspace.root / filed.archive_path).read_bytes() == form(workspace)
+    assert (workspace.root / filed.archive_path).read_bytes() == data
     assert not list(workspace.inbox.iterdir())
 
 

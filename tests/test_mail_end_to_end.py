@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import threading
 import time
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import make_msgid
@@ -166,3 +167,35 @@ def test_the_watcher_collects_the_mailbox_ingests_and_acknowledges(
     assert record["answers"]["entretien.mode"] == "Visio"
     assert any(f"Accusé de réception envoyé à {MANAGER}" in n for n in notices), notices
     assert imap_server.messages("INBOX") == []
+
+
+def test_the_watcher_sends_the_reminders_due(tmp_path: Path, smtp_server: Any) -> None:
+    workspace = workspace_with_roster(tmp_path, ROSTER)
+    issue_for_everyone(workspace, "annuel")
+    deadline = (date.today() + timedelta(days=3)).strftime("%d/%m/%Y")
+    config = workspace.root / "entretien.toml"
+    config.write_text(
+        config.read_text("utf-8") + "\n[courriel]\n"
+        f'serveur = "{smtp_server.host}"\nport = {smtp_server.port}\nsecurite = "aucune"\n'
+        f'expediteur = "rh@exemple.test"\ndate_limite = "{deadline}"\n',
+        "utf-8",
+    )
+    notices: list[str] = []
+    service = WatchService(
+        open_workspace(workspace.root), report=lambda n: notices.append(n.message), environ={}
+    )
+    thread = threading.Thread(target=service.run)
+    thread.start()
+    try:
+        deadline_s = time.monotonic() + 30
+        while time.monotonic() < deadline_s and not smtp_server.received:
+            time.sleep(0.05)
+    finally:
+        service.stop()
+        thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    (reminder,) = _messages(smtp_server)
+    assert MANAGER in str(reminder["To"])
+    assert reminder["Auto-Submitted"] == "auto-generated"
+    assert any(line.startswith("ENVOYÉ") for line in notices), notices

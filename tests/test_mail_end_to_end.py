@@ -19,6 +19,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
+from aspose.email_foss import msg
 from click.testing import CliRunner
 from factories import issue_for_everyone, workspace_with_roster
 
@@ -199,3 +200,36 @@ def test_the_watcher_sends_the_reminders_due(tmp_path: Path, smtp_server: Any) -
     assert MANAGER in str(reminder["To"])
     assert reminder["Auto-Submitted"] == "auto-generated"
     assert any(line.startswith("ENVOYÉ") for line in notices), notices
+
+
+def test_an_outlook_msg_dropped_in_the_inbox_is_unpacked_and_its_form_stored(
+    tmp_path: Path,
+) -> None:
+    """An Outlook message saved from Outlook (.msg), written here by a pure-Python MSG writer."""
+    workspace = workspace_with_roster(tmp_path, ROSTER)
+    issue_for_everyone(workspace, "annuel")
+    (issued,) = workspace.outbox.glob("2026/*/*-S2-annuel.docx")
+    message = msg.MapiMessage.create("Entretien d'Éloïse", "Bonjour, ci-joint. Claire")
+    message.set_property(msg.PropertyId.SENDER_NAME, "Claire Martin")
+    message.set_property(msg.PropertyId.SENDER_EMAIL_ADDRESS, MANAGER)
+    message.add_recipient("rh@exemple.test", display_name="Service RH")
+    message.add_attachment(
+        "../../" + issued.name,
+        fill_docx(issued, {"entretien.mode": "Présentiel"}, {}),
+        mime_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    message.save(str(workspace.inbox / "retour d'Éloïse.msg"))
+
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "ingest"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 formulaire enregistré" in result.output
+    with Store.open(workspace.database_path) as store:
+        (record,) = export_records(store)
+        (submission,) = store.submissions()
+        mail = store.mail_of_attachment(submission.sha256)
+    assert record["answers"]["entretien.mode"] == "Présentiel"
+    assert submission.source_file == issued.name  # the name, never the path it claimed
+    assert mail is not None and mail.sender == MANAGER
+    assert not list(workspace.inbox.iterdir())
+    assert list((workspace.root / "archive" / "courriels").iterdir())

@@ -229,6 +229,8 @@ def _from_msg(data: bytes, name: str, fallback_id: str) -> tuple[dict[str, Any],
         if not facts["sender"]:
             sender = _safe_header(lambda: msg.sender) or ""
             facts["sender_name"], facts["sender"] = _address(str(sender))
+            if not facts["sender"]:  # a name alone: the address is in a MAPI property
+                facts["sender"] = _msg_sender_address(msg)
             facts["reply_to"] = facts["reply_to"] or facts["sender"]
         if not facts["subject"]:
             facts["subject"] = _one_line(str(_safe_header(lambda: msg.subject) or ""))
@@ -245,6 +247,27 @@ def _from_msg(data: bytes, name: str, fallback_id: str) -> tuple[dict[str, Any],
     finally:
         msg.close()
     return facts, found
+
+
+# The sender's SMTP address among an Outlook message's properties, most precise first:
+# PR_SENDER_SMTP_ADDRESS, PR_SENT_REPRESENTING_SMTP_ADDRESS, PR_SENDER_EMAIL_ADDRESS,
+# PR_SENT_REPRESENTING_EMAIL_ADDRESS (the last two hold an Exchange name, "/O=...",
+# for internal mail: not an address, skipped).
+_MSG_SENDER_STREAMS = (
+    "__substg1.0_5D01",
+    "__substg1.0_5D02",
+    "__substg1.0_0C1F",
+    "__substg1.0_0065",
+)
+
+
+def _msg_sender_address(msg: Any) -> str:
+    for stream in _MSG_SENDER_STREAMS:
+        value = _safe_header(lambda s=stream: msg.getStringStream(s))
+        _, address = _address(str(value or ""))
+        if address:
+            return address
+    return ""
 
 
 def _msg_parts(msg: Any, depth: int) -> Iterator[_Found]:

@@ -234,3 +234,16 @@ def test_the_command_counts_the_forms_of_a_stack_not_its_files(workspace: Worksp
 
     assert result.exit_code == 0, result.output
     assert "2 formulaires enregistrés, 0 fichier mis de côté." in result.output
+
+
+def test_a_picture_without_our_code_is_set_aside_in_plain_french(workspace: Workspace) -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (800, 1100), 255).save(buffer, "JPEG")
+    (workspace.inbox / "photo.jpg").write_bytes(buffer.getvalue())
+
+    with Store.open(workspace.database_path) as store:
+        report = ingest_paths(workspace, store, [workspace.inbox], now=datetime(2026, 12, 1, 9))
+
+    (outcome,) = report.outcomes
+    assert outcome.status == "rejected" and outcome.code == "not_a_form"
+    assert "aucun code QR de formulaire lu sur sa page." in outcome.message

@@ -545,7 +545,7 @@ class Inbox:
                 self._issued(job.name, ClaimedIdentity(reference=references[0]))
             raise RejectedFile(
                 f"{job.name} n'est pas reconnu comme un formulaire d'entretien de cet outil : "
-                f"aucun code QR de formulaire lu sur ses {found.pages} page(s).",
+                f"aucun code QR de formulaire lu sur {_its_pages(found.pages)}.",
                 "Pour un formulaire papier, scannez-le de nouveau en 200 à 300 ppp (dpi), sans "
                 "recadrer ni masquer le code QR en haut à droite de chaque page ; sinon "
                 "déposez le formulaire Word ou PDF rempli.",
@@ -1531,3 +1531,8 @@ def _part_label(submission: Submission) -> str:
     if submission.status == "saisie":
         return " [fiche de saisie]"
     return " [papier]" if submission.paper else ""
+
+
+def _its_pages(pages: int) -> str:
+    """« sa page », « ses 3 pages »: a scan's pages, in words."""
+    return "sa page" if pages == 1 else f"ses {pages} pages"

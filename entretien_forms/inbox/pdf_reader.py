@@ -43,7 +43,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,7 +68,15 @@ from entretien_forms.forms.contract import (
 )
 from entretien_forms.forms.model import FormLayout
 from entretien_forms.inbox.model import ClaimedIdentity, Extraction, RawAnswer
-from entretien_forms.inbox.scan import ScanPage, group_forms, iter_pages
+from entretien_forms.inbox.scan import (
+    ScanPage,
+    bounded_bytes,
+    encrypted_pdf,
+    group_forms,
+    iter_pages,
+    password_pdf,
+    truncated_pdf,
+)
 from entretien_forms.text import count
 
 __all__ = ["extract_pdf", "identify_pdf"]
@@ -94,13 +101,8 @@ _TRAILER_WINDOW = 2048
 # flattened) may carry a smaller code than the printed one, and drawing a vector
 # page is cheap (5 ms at 200 dpi); the scan route reads stacks at 200 dpi.
 SCAN_DPI = 300
-_SMALL_STREAM = 4_096  # raw bytes under which any filter's output is small enough
 # Filters that code bytes, not pictures (ISO 32000-1, 7.4): an image (JBIG2, DCT,
 # JPX, CCITT) is never decoded where text or drawing is due.
-_GENERAL_FILTERS = frozenset(
-    Name(f"/{name}")
-    for name in ("FlateDecode", "LZWDecode", "ASCIIHexDecode", "ASCII85Decode", "RunLengthDecode")
-)
 _NEWLINES = re.compile(r"\r\n?")
 
 # Field flags (ISO 32000-1, tables 226 and 228).
@@ -121,39 +123,11 @@ def _not_a_pdf(name: str) -> RejectedFile:
     )
 
 
-def _truncated(name: str) -> RejectedFile:
-    return RejectedFile(
-        f"« {name} » est incomplet : la fin du fichier PDF manque (copie ou enregistrement "
-        "interrompu).",
-        "Enregistrez ou copiez de nouveau le fichier, attendez la fin de la copie, puis "
-        "redéposez-le.",
-        RejectionCode.DAMAGED,
-    )
-
-
 def _corrupt(name: str) -> RejectedFile:
     return RejectedFile(
         f"« {name} » est un fichier PDF endommagé : il ne peut pas être lu.",
         "Ouvrez-le dans votre lecteur PDF, enregistrez-le de nouveau, puis redéposez-le.",
         RejectionCode.DAMAGED,
-    )
-
-
-def _password(name: str) -> RejectedFile:
-    return RejectedFile(
-        f"« {name} » est protégé par un mot de passe : il ne peut pas être lu.",
-        "Ouvrez-le avec son mot de passe, enregistrez une copie sans mot de passe, puis déposez "
-        "cette copie.",
-        RejectionCode.ENCRYPTED,
-    )
-
-
-def _encrypted(name: str) -> RejectedFile:
-    return RejectedFile(
-        f"« {name} » est chiffré d'une façon qui ne peut pas être lue ici.",
-        "Ouvrez-le dans votre lecteur PDF, enregistrez une copie sans protection (ni mot de "
-        "passe ni chiffrement), puis déposez cette copie.",
-        RejectionCode.ENCRYPTED,
     )
 
 
@@ -310,17 +284,17 @@ def _opened(data: bytes, name: str) -> Iterator[Pdf]:
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise _not_a_pdf(name)
     if b"%%EOF" not in data[-_TRAILER_WINDOW:]:
-        raise _truncated(name)
+        raise truncated_pdf(name)
     with _source(data) as (source, mode):
         try:
             pdf = pikepdf.open(source, inherit_page_attributes=False, access_mode=mode)
         except pikepdf.PasswordError as exc:  # a user password: an empty one does not open it
-            raise _password(name) from exc
+            raise password_pdf(name) from exc
         except pikepdf.PdfError as exc:
             # qpdf names the encryption dictionary in what it cannot decrypt (an unknown
             # handler, a newer revision); anything else is a file it could not repair.
             if "encrypt" in str(exc).lower():
-                raise _encrypted(name) from exc
+                raise encrypted_pdf(name) from exc
             raise _corrupt(name) from exc
         with pdf:
             try:
@@ -444,34 +418,6 @@ def _text(value: object) -> str | None:
     if isinstance(value, (int, Decimal)):
         return str(value)
     return None
-
-
-def _decoded(stream: Stream, limit: int) -> bytes | None:
-    """A stream's data, decoded, at most ``limit + 1`` bytes; ``None`` when it cannot be.
-
-    qpdf decodes a stream whole, and 20 kB of Flate can inflate to 20 MB: the
-    usual Flate is inflated here with a bound. Another filter (or a chain) is
-    decoded by qpdf only when the stream is small enough for any output to be
-    small; a JBIG2 or DCT image where text is due is not decoded at all.
-    """
-    filters = stream.get("/Filter")
-    if isinstance(filters, Array) and len(filters) == 1:
-        filters = filters[0]
-    raw = stream.read_raw_bytes()
-    if filters is None:
-        return raw[: limit + 1]
-    if filters == Name.FlateDecode and "/DecodeParms" not in stream:
-        try:
-            return zlib.decompressobj().decompress(raw, limit + 1)
-        except zlib.error:
-            return None
-    chain = list(filters) if isinstance(filters, Array) else [filters]
-    if len(raw) > _SMALL_STREAM or any(f not in _GENERAL_FILTERS for f in chain):
-        return None
-    try:
-        return stream.read_bytes(pikepdf.StreamDecodeLevel.generalized)[: limit + 1]
-    except pikepdf.PdfError:  # data the filter rejects
-        return None
 
 
 # --------------------------------------------------------------------------- form fields
@@ -716,7 +662,7 @@ def _field_text(value: object) -> str | None:
 
 
 def _stream_text(stream: Stream) -> str:
-    data = _decoded(stream, MAX_TEXT_CHARS * 2)
+    data = bounded_bytes(stream, MAX_TEXT_CHARS * 2)
     if data is None:
         raise FieldValueTypeError
     data = data[: MAX_TEXT_CHARS * 2]

@@ -260,7 +260,8 @@ def _not_a_pdf(name: str) -> RejectedFile:
     )
 
 
-def _truncated(name: str) -> RejectedFile:
+def truncated_pdf(name: str) -> RejectedFile:
+    """Shared with ``pdf_reader``: the same PDF faults in the same words."""
     return RejectedFile(
         f"« {name} » est incomplet : la fin du fichier PDF manque (copie ou enregistrement "
         "interrompu).",
@@ -270,7 +271,7 @@ def _truncated(name: str) -> RejectedFile:
     )
 
 
-def _password(name: str) -> RejectedFile:
+def password_pdf(name: str) -> RejectedFile:
     return RejectedFile(
         f"« {name} » est protégé par un mot de passe : il ne peut pas être lu.",
         "Ouvrez-le avec son mot de passe, enregistrez une copie sans mot de passe, puis déposez "
@@ -279,7 +280,7 @@ def _password(name: str) -> RejectedFile:
     )
 
 
-def _encrypted(name: str) -> RejectedFile:
+def encrypted_pdf(name: str) -> RejectedFile:
     return RejectedFile(
         f"« {name} » est chiffré d'une façon qui ne peut pas être lue ici.",
         "Ouvrez-le dans votre lecteur PDF, enregistrez une copie sans protection (ni mot de "
@@ -669,14 +670,14 @@ def _qpdf(data: bytes, name: str) -> Iterator[Pdf]:
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise _not_a_pdf(name)
     if b"%%EOF" not in data[-_TRAILER_WINDOW:]:
-        raise _truncated(name)
+        raise truncated_pdf(name)
     try:
         pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
     except pikepdf.PasswordError as exc:  # a user password: an empty one does not open it
-        raise _password(name) from exc
+        raise password_pdf(name) from exc
     except pikepdf.PdfError as exc:
         if "encrypt" in str(exc).lower():
-            raise _encrypted(name) from exc
+            raise encrypted_pdf(name) from exc
         raise _damaged_pdf(name) from exc
     with pdf:
         yield pdf
@@ -689,9 +690,9 @@ def _pdfium(data: bytes, name: str, pages: int) -> Iterator[pdfium.PdfDocument]:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise _password(name) from exc
+            raise password_pdf(name) from exc
         if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
-            raise _encrypted(name) from exc
+            raise encrypted_pdf(name) from exc
         raise _damaged_pdf(name) from exc
     try:
         if len(document) != pages:  # two readers, two files: which pages count is unknown
@@ -914,8 +915,10 @@ def _bounded(page: Dictionary, resources: object, name: str) -> bool:
         raise _damaged_pdf(name) from exc
 
 
-def _drawing_bytes(stream: Stream, limit: int) -> bytes | None:
-    """A drawing stream's data, decoded, at most ``limit + 1`` bytes; ``None`` when it cannot be.
+def bounded_bytes(stream: Stream, limit: int) -> bytes | None:
+    """A stream's data, decoded, at most ``limit + 1`` bytes; ``None`` when it cannot be.
+
+    Shared with ``pdf_reader`` (a field's text stream): one bound for every stream read.
 
     qpdf decodes a stream whole, and 20 kB of Flate can inflate to 20 MB: the
     usual Flate is inflated here with a bound. Another filter (or a chain) is
@@ -1001,7 +1004,7 @@ class _PageCost:
         return 0
 
     def _drawing(self, stream: Stream, resources: object, depth: int) -> int:
-        data = _drawing_bytes(stream, MAX_PAGE_DRAWING)
+        data = bounded_bytes(stream, MAX_PAGE_DRAWING)
         if data is None:
             raise PageTooHeavyError  # a filter whose output cannot be bounded
         drawing = len(data)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -217,3 +220,16 @@ def test_module_entry_point_runs() -> None:
         check=True,
     )
     assert completed.stdout.startswith("entretien-forms ")
+
+
+def test_a_legacy_code_page_console_never_crashes_the_command(tmp_path: Path) -> None:
+    """Windows consoles in cp1252: « → » cannot be shown there; the demo must still finish."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    result = subprocess.run(
+        [sys.executable, "-m", "entretien_forms", "demo", str(tmp_path / "demo")],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode("cp1252", "replace")
+    assert b"OK      retour-" in result.stdout

@@ -10,6 +10,7 @@ traceback in a log file of its own for the bug report.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -121,7 +122,22 @@ def cli(ctx: click.Context, workspace_dir: Path | None) -> None:
 
 
 def main() -> None:
+    _tolerant_console()
     cli(prog_name="entretien")
+
+
+def _tolerant_console() -> None:
+    """A console that cannot show a character (→, « » in cp1252, cp850) shows « ? », never crashes.
+
+    A Windows console or a redirected output may use a legacy code page: every
+    line the tool prints must still reach it, the work already done must not end
+    in a traceback.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
 
 
 # Commands register themselves on ``cli`` when their module is imported.
